@@ -1,0 +1,140 @@
+/**
+ * The error catalog. Three kinds of failure are kept apart (STYLE 8):
+ *  - `ConfigError`: an operator mistake found at load, with file and line;
+ *  - `GatewayError` and its subclasses: hostile or unlucky input, answered with a 4xx/5xx
+ *    by the one renderer in `src/http/render.ts`;
+ *  - anything else: a bug, answered 500 with the stack in the log.
+ *
+ * Stages never write status codes or `Signature-Error` strings: they throw one of these.
+ */
+
+/** Signature-Error codes, draft-hardt-httpbis-signature-key-09 §5 (plus `cache_miss`, unused). */
+export const SIGNATURE_ERROR_CODES = [
+  'invalid_signature',
+  'invalid_input',
+  'invalid_request',
+  'invalid_key',
+  'unknown_key',
+  'unsupported_scheme',
+  'unsupported_algorithm',
+  'issuer_missing',
+  'issuer_mismatch',
+  'invalid_jwt',
+  'expired_jwt',
+  'revoked_jwt',
+  'clock_skew',
+] as const
+export type SignatureErrorCode = (typeof SIGNATURE_ERROR_CODES)[number]
+
+/** AAuth-Requirement values the gateway issues (AAuth protocol -11 §6). */
+export type Requirement = 'agent-token' | 'person-token' | 'auth-token'
+
+/**
+ * Every reason a request can end without being forwarded. These are the `reason` label values
+ * of `aauth_gateway_requests_total` (a closed set, CONTRACT §8), so never put data in them.
+ */
+export type ReasonCode =
+  | SignatureErrorCode
+  | 'replay'
+  | 'digest_mismatch'
+  | 'requirement'
+  | 'policy_denied'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'body_too_large'
+  | 'bad_request'
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+  | 'internal'
+
+export abstract class GatewayError extends Error {
+  abstract readonly reason: ReasonCode
+}
+
+/** 401 + `Signature-Error`: the signature or its key material is not acceptable. */
+export class SignatureError extends GatewayError {
+  override readonly name = 'SignatureError'
+  readonly reason: ReasonCode
+  constructor(
+    readonly code: SignatureErrorCode,
+    detail: string,
+    options: {
+      /** Covered components the request must add (`invalid_input` only). */
+      requiredInput?: readonly string[]
+      /** A finer metric reason than the wire code, e.g. `replay`. */
+      reason?: 'replay' | 'digest_mismatch'
+    } = {},
+  ) {
+    super(detail)
+    this.requiredInput = options.requiredInput
+    this.reason = options.reason ?? code
+  }
+  readonly requiredInput: readonly string[] | undefined
+}
+
+/** 401 + `AAuth-Requirement`: valid (or absent) identity, but the route needs more. */
+export class RequirementError extends GatewayError {
+  override readonly name = 'RequirementError'
+  readonly reason = 'requirement' as const
+  constructor(
+    readonly requirement: Requirement,
+    detail: string,
+    /** A freshly minted `aa-resource+jwt`, for `requirement=auth-token`. */
+    readonly resourceToken?: string,
+  ) {
+    super(detail)
+  }
+}
+
+/** 403: authenticated, but the route's policy said no. Carries no Signature-Error. */
+export class PolicyDenied extends GatewayError {
+  override readonly name = 'PolicyDenied'
+  readonly reason = 'policy_denied' as const
+  constructor(
+    readonly policy: string,
+    /** The rule that decided, as written in the policy file, or a summary. */
+    readonly rule: string,
+    detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+/** Local replies that are not about identity: 400, 404, 405, 413, 502, 504. */
+export class LocalReplyError extends GatewayError {
+  override readonly name = 'LocalReplyError'
+  constructor(
+    readonly reason:
+      | 'route_not_found'
+      | 'method_not_allowed'
+      | 'body_too_large'
+      | 'bad_request'
+      | 'upstream_unreachable'
+      | 'upstream_timeout',
+    detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+/** An operator mistake in the config or a policy file, found at load time. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'))
+  }
+}
+
+export interface ConfigProblem {
+  file: string
+  /** 1-based; 0 when the problem has no position (e.g. a missing file). */
+  line: number
+  /** Dotted path of the key, e.g. `routes.0.access`; empty for the whole document. */
+  key: string
+  message: string
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}` : p.file
+  return `${where}: ${p.key ? `${p.key}: ` : ''}${p.message}`
+}

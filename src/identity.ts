@@ -1,0 +1,50 @@
+/**
+ * The verified identity of a request: what the CEL variables `aauth.*` read (CONTRACT §4) and
+ * what the backend receives as `X-AAuth-*` headers (CONTRACT §5).
+ */
+
+/** The AAuth progressive ladder, weakest first. The index is the strength. */
+export const ACCESS_LEVELS = ['open', 'pseudonymous', 'identified', 'authorized'] as const
+export type AccessLevel = (typeof ACCESS_LEVELS)[number]
+
+/** What a request proved: `none` when unsigned. */
+export type IdentityLevel = 'none' | 'pseudonymous' | 'identified' | 'authorized'
+
+export type SchemeName = 'hwk' | 'jwt' | 'jwks_uri' | 'jwks'
+
+export interface Identity {
+  level: IdentityLevel
+  /** The Signature-Key scheme, `''` when unsigned. */
+  scheme: SchemeName | ''
+  /** The JWT `typ`, `''` when no token was presented. */
+  tokenType: string
+  /** Agent server (`iss` of an agent token), the `jwks_uri` id / `jwks` url, or an auth token's `agent`. */
+  agent: string
+  /** Agent token `sub`, or an auth token's `agent_delegate`. */
+  agentDelegate: string
+  /** `sub` of a person or auth token. */
+  user: string
+  /** `iss` of the token presented. */
+  issuer: string
+  scope: readonly string[]
+  /** The RFC 8693 `act` chain, current actor first. */
+  delegation: readonly Readonly<Record<string, unknown>>[]
+  /** RFC 7638 thumbprint of the key that signed the request. */
+  thumbprint: string
+  /** Every claim of the token presented (empty when none). */
+  claims: Readonly<Record<string, unknown>>
+}
+
+export const ANONYMOUS: Identity = Object.freeze({
+  level: 'none',
+  scheme: '',
+  tokenType: '',
+  agent: '',
+  agentDelegate: '',
+  user: '',
+  issuer: '',
+  scope: Object.freeze([]),
+  delegation: Object.freeze([]),
+  thumbprint: '',
+  claims: Object.freeze({}),
+})
