@@ -1,0 +1,30 @@
+import { createServer, type Server } from 'node:http'
+import type { GatewayMetrics } from '../metrics/metrics.js'
+
+/**
+ * The admin listener (CONTRACT §1): `/healthz` (the process is up), `/readyz` (a config is
+ * loaded and the proxy listener accepts connections), `/metrics` (Prometheus text format).
+ * Kept off the proxy listener so it can stay on loopback.
+ */
+export function createAdminServer(metrics: GatewayMetrics, isReady: () => boolean): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end()
+      return
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
+    } else if (path === '/readyz') {
+      const ready = isReady()
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
+    } else if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      )
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+    }
+  })
+}

@@ -1,0 +1,36 @@
+import { watch } from 'node:fs'
+import { startEchoBackend } from '../echo/server.js'
+import { ConfigError } from '../errors.js'
+import { startGateway } from '../gateway.js'
+import { option } from './main.js'
+
+/**
+ * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP reloads the config.
+ * `--echo-backend HOST:PORT` also starts the demo echo backend (what `npm start` uses), so a
+ * newcomer can see what the backend receives.
+ */
+export async function serveCommand(args: string[]): Promise<number> {
+  const file = option(args, 'config') ?? 'config/gateway.yaml'
+  const echo = option(args, 'echo-backend')
+  const echoServer = echo ? await startEchoBackend(echo) : undefined
+  if (echoServer) process.stderr.write(`aauth-gateway: echo backend on ${echoServer.url}\n`)
+  let gateway
+  try {
+    gateway = await startGateway({ configFile: file })
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(err.message + '\n')
+    await echoServer?.close()
+    return 1
+  }
+  const g = gateway
+  process.stderr.write(`aauth-gateway: proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})\n`)
+  process.on('SIGHUP', () => void g.reload())
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      void g.close().then(() => echoServer?.close()).then(() => resolve(0))
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}

@@ -1,0 +1,162 @@
+import { dirname, resolve } from 'node:path'
+import { ConfigError, type ConfigProblem } from '../errors.js'
+import type { AccessLevel } from '../identity.js'
+import type { AcceptHeaders } from '../http/render.js'
+import { RouteTable, type Matchable } from '../routes/match.js'
+import { loadConfigFile, type LoadedConfig } from './load.js'
+import { loadResourceKey, type ResourceKey } from './resource-key.js'
+import type { GatewayConfig, RouteConfig } from './schema.js'
+import type { ResourceConfigView } from './view.js'
+import { loadPolicyDir } from '../policy/load.js'
+import type { CompiledPolicy } from '../policy/compile.js'
+
+/** The four components every AAuth signature must cover (AAuth -11 §11.3 "Covered Components"). */
+export const ALWAYS_REQUIRED_COMPONENTS = ['@method', '@authority', '@path', 'signature-key'] as const
+
+export interface Address {
+  host: string
+  port: number
+}
+
+/** A route with everything the request path needs precomputed; never the raw YAML. */
+export interface CompiledRoute extends Matchable {
+  readonly name: string
+  readonly upstream: URL
+  readonly access: AccessLevel
+  readonly policy: CompiledPolicy | undefined
+  readonly scopes: readonly string[]
+  /** The four always required plus the route's extras, deduplicated. */
+  readonly requiredComponents: readonly string[]
+  readonly mode: 'enforce' | 'shadow'
+  readonly stripSignatureHeaders: boolean
+  /** Milliseconds without upstream activity before answering 504. */
+  readonly timeoutMs: number
+}
+
+export interface ResourceIdentity extends ResourceConfigView {
+  readonly scopes: Readonly<Record<string, string>>
+  readonly signingKey: ResourceKey | undefined
+  readonly accessServer: string | undefined
+}
+
+/** One immutable, compiled view of the config. A reload builds a new one and swaps it whole. */
+export interface Snapshot {
+  readonly file: string
+  readonly listen: Address
+  readonly admin: Address
+  readonly resource: ResourceIdentity
+  readonly routes: RouteTable<CompiledRoute>
+  readonly routeNames: readonly string[]
+  readonly policies: ReadonlyMap<string, CompiledPolicy>
+  readonly accept: AcceptHeaders
+  readonly maxBodyBytes: number
+  readonly replayMaxEntries: number
+}
+
+/** Loads, validates and compiles a config file; every problem is reported at once. */
+export async function buildSnapshot(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Snapshot> {
+  return compileConfig(loadConfigFile(file, env))
+}
+
+export async function compileConfig({ file, config }: LoadedConfig): Promise<Snapshot> {
+  const base = dirname(resolve(file))
+  const problems: ConfigProblem[] = []
+  const collect = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn()
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems)
+      else throw err
+      return undefined
+    }
+  }
+
+  const policies = config.policies
+    ? (collect(() => loadPolicyDir(resolve(base, config.policies as string))) ?? new Map())
+    : new Map<string, CompiledPolicy>()
+  const signingKey = config.resource.signing_key
+    ? await loadResourceKey(resolve(base, config.resource.signing_key)).catch((err: unknown) => {
+        problems.push({ file, line: 0, key: 'resource.signing_key', message: (err as Error).message })
+        return undefined
+      })
+    : undefined
+
+  const routes = config.routes.map((r, i) => compileRoute(r, i, policies, file, problems))
+  const names = new Set<string>()
+  config.routes.forEach((r, i) => {
+    if (names.has(r.name)) problems.push({ file, line: 0, key: `routes.${i}.name`, message: `duplicate route name "${r.name}"` })
+    names.add(r.name)
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return deepFreeze({
+    file,
+    listen: parseAddress(config.listen),
+    admin: parseAddress(config.admin),
+    resource: resourceIdentity(config, signingKey),
+    routes: new RouteTable(routes),
+    routeNames: routes.map((r) => r.name),
+    policies,
+    accept: {
+      schemes: config.signatures.schemes.join(', '),
+      algorithms: config.signatures.algorithms.join(', '),
+    },
+    maxBodyBytes: config.signatures.max_body_bytes,
+    replayMaxEntries: config.signatures.replay.max_entries,
+  })
+}
+
+function compileRoute(
+  r: RouteConfig,
+  index: number,
+  policies: ReadonlyMap<string, CompiledPolicy>,
+  file: string,
+  problems: ConfigProblem[],
+): CompiledRoute {
+  const policy = r.policy === undefined ? undefined : policies.get(r.policy)
+  if (r.policy !== undefined && policy === undefined) {
+    problems.push({ file, line: 0, key: `routes.${index}.policy`, message: `no policy named "${r.policy}"` })
+  }
+  return {
+    name: r.name,
+    host: r.match.host?.toLowerCase(),
+    pathPrefix: r.match.path_prefix,
+    methods: r.match.methods ? new Set(r.match.methods) : undefined,
+    upstream: new URL(r.upstream),
+    access: r.access,
+    policy,
+    scopes: r.scopes,
+    requiredComponents: [...new Set([...ALWAYS_REQUIRED_COMPONENTS, ...r.components.map((c) => c.toLowerCase())])],
+    mode: r.mode,
+    stripSignatureHeaders: r.strip_signature_headers,
+    timeoutMs: r.timeout * 1000,
+  }
+}
+
+function resourceIdentity(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceIdentity {
+  const issuer = config.resource.issuer.replace(/\/+$/, '')
+  return {
+    issuer,
+    authority: (config.resource.authority ?? new URL(issuer).host).toLowerCase(),
+    trust: config.trust,
+    signatures: config.signatures,
+    limits: config.limits,
+    scopes: config.resource.scopes,
+    signingKey,
+    accessServer: config.resource.access_server,
+  }
+}
+
+function parseAddress(value: string): Address {
+  const colon = value.lastIndexOf(':')
+  return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(value.slice(colon + 1)) }
+}
+
+/** Freezes plain data; class instances (URL, RouteTable, KeyObject) are left as they are. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Array.isArray(value))) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,134 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createAdminServer } from './admin/server.js'
+import { buildSnapshot, type Address, type Snapshot } from './config/compile.js'
+import { ConfigError } from './errors.js'
+import { createKeyServices } from './keys/services.js'
+import { JsonLineLog, type DecisionLog } from './log/decision.js'
+import { GatewayMetrics } from './metrics/metrics.js'
+import { Forwarder } from './proxy/forward.js'
+import { createHandler } from './proxy/handler.js'
+import { MemoryReplayStore, type ReplayStore } from './replay/store.js'
+import type { GatewayServices } from './services.js'
+
+export interface GatewayOptions {
+  /** Path of the YAML config (CONTRACT §3). */
+  configFile: string
+  env?: NodeJS.ProcessEnv
+  /** Where decision lines go; stdout by default. */
+  log?: DecisionLog
+}
+
+export interface RunningGateway {
+  /** `http://host:port` of the proxy listener, as bound (port 0 resolved). */
+  readonly url: string
+  readonly adminUrl: string
+  readonly metrics: GatewayMetrics
+  snapshot(): Snapshot
+  /** Builds a new snapshot; swaps it in if valid, else keeps the old one. Resolves whether it swapped. */
+  reload(): Promise<boolean>
+  close(): Promise<void>
+}
+
+/**
+ * Wires the gateway once: services that outlive snapshots (metrics, caches, replay store,
+ * forwarder), the proxy and admin listeners, and the snapshot holder that reloads replace.
+ */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const env = options.env ?? process.env
+  let current = await buildSnapshot(options.configFile, env)
+  const metrics = new GatewayMetrics()
+  const services: GatewayServices = {
+    metrics,
+    replay: createReplayStore(current),
+    keys: createKeyServices({
+      onFetch: (result) => metrics.jwksFetches.inc({ result }),
+      onCache: (result) => metrics.keyCache.inc({ result }),
+    }),
+    log: options.log ?? new JsonLineLog(process.stdout),
+  }
+  const forwarder = new Forwarder()
+  const holder = {
+    get current(): Snapshot {
+      return current
+    },
+  }
+  const handler = createHandler(holder, services, forwarder)
+  const limits = current.resource.limits
+  const proxy = createServer(
+    {
+      maxHeaderSize: limits.max_header_bytes,
+      headersTimeout: limits.header_timeout * 1000,
+      requestTimeout: 0,
+      keepAliveTimeout: 5000,
+    },
+    (req, res) => void handler(req, res),
+  )
+  // A malformed request line or oversized header block never reaches the handler: answer plainly.
+  proxy.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy()
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+  })
+  let listening = false
+  const admin = createAdminServer(metrics, () => listening)
+  const proxyAddr = await listen(proxy, current.listen)
+  listening = true
+  const adminAddr = await listen(admin, current.admin)
+
+  return {
+    url: `http://${hostForUrl(proxyAddr)}`,
+    adminUrl: `http://${hostForUrl(adminAddr)}`,
+    metrics,
+    snapshot: () => current,
+    async reload(): Promise<boolean> {
+      try {
+        current = await buildSnapshot(options.configFile, env)
+        metrics.configReloads.inc({ result: 'ok' })
+        return true
+      } catch (err) {
+        metrics.configReloads.inc({ result: 'error' })
+        const message = err instanceof ConfigError ? err.message : String(err)
+        console.error(`aauth-gateway: reload failed, keeping the previous config\n${message}`)
+        return false
+      }
+    },
+    async close(): Promise<void> {
+      listening = false
+      await Promise.all([closeServer(proxy), closeServer(admin)])
+      forwarder.close()
+      await services.replay.close?.()
+    },
+  }
+}
+
+function createReplayStore(snapshot: Snapshot): ReplayStore {
+  const replay = snapshot.resource.signatures.replay
+  if (replay.store === 'redis') {
+    throw new ConfigError([
+      { file: snapshot.file, line: 0, key: 'signatures.replay.store', message: 'the redis replay store is not available yet; use memory' },
+    ])
+  }
+  return new MemoryReplayStore(snapshot.replayMaxEntries)
+}
+
+function listen(server: Server, address: Address): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject)
+      resolve(server.address() as AddressInfo)
+    })
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+}
+
+function hostForUrl(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+}

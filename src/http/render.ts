@@ -1,0 +1,122 @@
+import { serializeDictionary, Token, type Dictionary } from 'structured-headers'
+import {
+  GatewayError,
+  LocalReplyError,
+  PolicyDenied,
+  RequirementError,
+  SignatureError,
+  type ReasonCode,
+  type SignatureErrorCode,
+} from '../errors.js'
+import type { Decision } from '../metrics/metrics.js'
+
+/** A response the gateway writes itself (Envoy's "local reply"). */
+export interface LocalReply {
+  status: number
+  headers: Record<string, string>
+  body: ProblemBody
+  decision: Decision
+  reason: ReasonCode
+}
+
+/** RFC 9457 problem details, plus AAuth's `error` member (CONTRACT §6). */
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  error: string
+  detail: string
+  [extension: string]: unknown
+}
+
+/** Server-wide `Accept-Signature-*` values (Signature-Key §4), computed once per snapshot. */
+export interface AcceptHeaders {
+  schemes: string
+  algorithms: string
+}
+
+/** Codes whose reply tells the agent which schemes or algorithms we take (Signature-Key §4-5). */
+const ACCEPT_HEADERS_FOR: Partial<Record<SignatureErrorCode, 'scheme' | 'alg'>> = {
+  unsupported_scheme: 'scheme',
+  unsupported_algorithm: 'alg',
+}
+
+const LOCAL: Record<LocalReplyError['reason'], { status: number; error: string; title: string; decision: Decision }> = {
+  route_not_found: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
+  method_not_allowed: { status: 405, error: 'method_not_allowed', title: 'Method Not Allowed', decision: 'error' },
+  body_too_large: { status: 413, error: 'payload_too_large', title: 'Content Too Large', decision: 'error' },
+  bad_request: { status: 400, error: 'invalid_request', title: 'Bad Request', decision: 'error' },
+  upstream_unreachable: { status: 502, error: 'bad_gateway', title: 'Bad Gateway', decision: 'error' },
+  upstream_timeout: { status: 504, error: 'gateway_timeout', title: 'Gateway Timeout', decision: 'error' },
+}
+
+/**
+ * The one place that turns a failure into status, headers and a problem+json body. Unknown
+ * errors are bugs: a bare 500 whose body says nothing about the cause.
+ */
+export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
+  if (err instanceof SignatureError) return renderSignatureError(err, accept)
+  if (err instanceof RequirementError) {
+    const headers: Record<string, string> = {
+      'aauth-requirement': requirementHeader(err),
+      'accept-signature-scheme': accept.schemes,
+      'accept-signature-alg': accept.algorithms,
+    }
+    return reply(401, headers, 'Unauthorized', err.requirement, err.message, 'challenge', err.reason, {
+      requirement: err.requirement,
+    })
+  }
+  if (err instanceof PolicyDenied) {
+    return reply(403, {}, 'Forbidden', 'access_denied', err.message, 'deny', err.reason, {
+      policy: err.policy,
+      rule: err.rule,
+    })
+  }
+  if (err instanceof LocalReplyError) {
+    const l = LOCAL[err.reason]
+    return reply(l.status, {}, l.title, l.error, err.message, l.decision, err.reason)
+  }
+  const reason: ReasonCode = err instanceof GatewayError ? err.reason : 'internal'
+  return reply(500, {}, 'Internal Server Error', 'server_error', 'the gateway failed to handle this request', 'error', reason)
+}
+
+function renderSignatureError(err: SignatureError, accept: AcceptHeaders): LocalReply {
+  const members: Dictionary = new Map([['error', [new Token(err.code), new Map()]]])
+  if (err.code === 'invalid_input' && err.requiredInput && err.requiredInput.length > 0) {
+    members.set('required_input', [err.requiredInput.map((c) => [c, new Map()]), new Map()])
+  }
+  const headers: Record<string, string> = { 'signature-error': serializeDictionary(members) }
+  const extra = ACCEPT_HEADERS_FOR[err.code]
+  if (extra === 'scheme') headers['accept-signature-scheme'] = accept.schemes
+  if (extra === 'alg') headers['accept-signature-alg'] = accept.algorithms
+  const body = err.requiredInput ? { required_input: err.requiredInput } : undefined
+  const r = reply(401, headers, 'Unauthorized', err.code, err.message, 'challenge', err.reason, body)
+  r.body.type = `urn:ietf:params:sig-error:${err.code}`
+  return r
+}
+
+/** `AAuth-Requirement` is an RFC 8941 Dictionary; its data are parameters on `requirement`. */
+function requirementHeader(err: RequirementError): string {
+  const params = new Map<string, string>()
+  if (err.resourceToken !== undefined) params.set('resource-token', err.resourceToken)
+  return serializeDictionary(new Map([['requirement', [new Token(err.requirement), params]]]))
+}
+
+function reply(
+  status: number,
+  headers: Record<string, string>,
+  title: string,
+  error: string,
+  detail: string,
+  decision: Decision,
+  reason: ReasonCode,
+  extensions: Record<string, unknown> = {},
+): LocalReply {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },
+    body: { type: `urn:aauth-gateway:problem:${error}`, title, status, error, detail, ...extensions },
+    decision,
+    reason,
+  }
+}

@@ -1,0 +1,27 @@
+import { RequirementError } from '../errors.js'
+import type { AccessLevel, IdentityLevel } from '../identity.js'
+import type { RequestContext } from './context.js'
+import { routeOf } from './route.js'
+import { authorizedChallenge } from './challenge.js'
+
+const HAVE: Record<IdentityLevel, number> = { none: 0, pseudonymous: 1, identified: 2, authorized: 3 }
+const NEED: Record<AccessLevel, number> = { open: 0, pseudonymous: 1, identified: 2, authorized: 3 }
+
+/**
+ * Compares what the request proved with what the route asks (CONTRACT §3, the AAuth ladder).
+ * A valid identity below the route's level is a 401 with the `AAuth-Requirement` that leads
+ * the agent one step up, never a `Signature-Error`: its signature was fine.
+ */
+export async function checkAccess(ctx: RequestContext): Promise<void> {
+  const route = routeOf(ctx)
+  const { level } = ctx.identity
+  if (HAVE[level] < NEED[route.access]) {
+    if (route.access === 'authorized' && HAVE[level] >= HAVE.identified) throw await authorizedChallenge(ctx, route)
+    throw new RequirementError('agent-token', `this route needs ${route.access} access; the request proved ${level}`)
+  }
+  if (route.access === 'authorized') {
+    const granted = new Set(ctx.identity.scope)
+    const missing = route.scopes.filter((s) => !granted.has(s))
+    if (missing.length > 0) throw await authorizedChallenge(ctx, route, missing)
+  }
+}

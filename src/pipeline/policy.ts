@@ -1,0 +1,34 @@
+import { PolicyDenied } from '../errors.js'
+import { buildPolicyContext, policyRequestFrom } from '../policy/context.js'
+import { evaluatePolicy } from '../policy/evaluate.js'
+import type { RequestContext } from './context.js'
+import { routeOf } from './route.js'
+
+/** What the route's policy decided, for the decision log and metrics. */
+export interface PolicyOutcome {
+  policy: string
+  result: 'allow' | 'deny'
+  /** The rule that decided, as written (`deny: ...`), when one did. */
+  rule: string | undefined
+  /** Why evaluation failed, when it did (fail closed). */
+  error: string | undefined
+}
+
+/**
+ * Evaluates the route's CEL policy over the verified identity (CONTRACT §4). In `shadow` mode
+ * the decision is recorded and counted, and the request goes through whatever it was.
+ */
+export function applyPolicy(ctx: RequestContext): void {
+  const route = routeOf(ctx)
+  const policy = route.policy
+  if (policy === undefined) return
+  const request = policyRequestFrom(ctx.signed.method, ctx.req.url ?? '/', ctx.req.headers.host ?? '', ctx.req.headers)
+  const decision = evaluatePolicy(policy, buildPolicyContext(ctx.identity, request, policy.reads, new Date()))
+  const rule = decision.rule ? `${decision.rule.kind}: ${decision.rule.source}` : undefined
+  ctx.policy = { policy: policy.name, result: decision.result, rule, error: decision.error }
+  ctx.services.metrics.policyDecisions.inc({ route: route.name, policy: policy.name, result: decision.result, mode: route.mode })
+  if (decision.result === 'deny' && route.mode === 'enforce') {
+    const where = decision.rule ? ` (${decision.rule.file}:${decision.rule.line})` : ''
+    throw new PolicyDenied(policy.name, rule ?? decision.detail, `policy "${policy.name}" denied this request: ${decision.detail}${where}${decision.error ? `: ${decision.error}` : ''}`)
+  }
+}

@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Snapshot } from '../config/compile.js'
+import type { ReasonCode } from '../errors.js'
+import { renderError, type LocalReply } from '../http/render.js'
+import type { Decision } from '../metrics/metrics.js'
+import { createContext, type RequestContext } from '../pipeline/context.js'
+import { stages } from '../pipeline/stages.js'
+import type { GatewayServices } from '../services.js'
+import type { Forwarder } from './forward.js'
+import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, resourceJwks, resourceMetadata } from './well-known.js'
+
+/** Where the current snapshot lives; a reload replaces `current` in one assignment. */
+export interface SnapshotHolder {
+  readonly current: Snapshot
+}
+
+/**
+ * The proxy listener's request handler: well-known documents, then the stage chain, then either
+ * the upstream or one local reply. Each request reads the snapshot once, at arrival.
+ */
+export function createHandler(holder: SnapshotHolder, services: GatewayServices, forwarder: Forwarder) {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const snapshot = holder.current
+    if (req.method === 'GET' && serveWellKnown(req.url, snapshot, res)) return
+    const ctx = createContext(req, res, snapshot, services)
+    try {
+      for (const stage of stages) await stage(ctx)
+    } catch (err) {
+      return finish(ctx, localReply(ctx, err))
+    }
+    const route = ctx.route
+    if (route === undefined) return finish(ctx, localReply(ctx, new Error('no route after stages')))
+    const upstreamStart = process.hrtime.bigint()
+    try {
+      const status = await forwarder.forward(ctx, route)
+      services.metrics.upstreamDuration.observe(
+        { route: route.name, status_class: `${Math.floor(status / 100)}xx` },
+        Number(process.hrtime.bigint() - upstreamStart) / 1e9,
+      )
+      res.once('finish', () => record(ctx, status, 'allow', ctx.policy?.result === 'deny' ? 'shadow_deny' : 'ok'))
+    } catch (err) {
+      services.metrics.upstreamDuration.observe(
+        { route: route.name, status_class: 'error' },
+        Number(process.hrtime.bigint() - upstreamStart) / 1e9,
+      )
+      finish(ctx, localReply(ctx, err))
+    }
+  }
+}
+
+function localReply(ctx: RequestContext, err: unknown): LocalReply {
+  const reply = renderError(err, ctx.snapshot.accept)
+  if (reply.status === 500) console.error('aauth-gateway: internal error', err)
+  return reply
+}
+
+/** Writes a local reply. A request whose body was not read is closed rather than drained. */
+function finish(ctx: RequestContext, reply: LocalReply): void {
+  const { res, req } = ctx
+  if (res.headersSent) {
+    res.destroy()
+  } else {
+    const body = JSON.stringify(reply.body)
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(body) })
+    if (!req.complete && reply.reason === 'body_too_large') res.setHeader('connection', 'close')
+    res.end(body)
+  }
+  record(ctx, reply.status, reply.decision, reply.reason)
+}
+
+function record(ctx: RequestContext, status: number, decision: Decision, reason: ReasonCode | 'ok' | 'shadow_deny'): void {
+  const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
+  const route = ctx.route?.name ?? ''
+  const { metrics, log } = ctx.services
+  metrics.requests.inc({ route, decision, reason, level: ctx.identity.level })
+  metrics.requestDuration.observe({ route, decision }, seconds)
+  const id = ctx.identity
+  log.write({
+    time: new Date().toISOString(),
+    route,
+    method: ctx.signed.method,
+    path: ctx.signed.path,
+    status,
+    decision,
+    reason,
+    level: id.level,
+    scheme: id.scheme,
+    agent: id.agent,
+    delegate: id.agentDelegate,
+    user: id.user,
+    policy: ctx.policy?.policy ?? '',
+    rule: ctx.policy?.rule ?? ctx.policy?.error ?? '',
+    mode: ctx.route?.mode ?? '',
+    latency_ms: Math.round(seconds * 1e6) / 1e3,
+  })
+}
+
+function serveWellKnown(url: string | undefined, snapshot: Snapshot, res: ServerResponse): boolean {
+  let doc: unknown
+  if (url === RESOURCE_METADATA_PATH) doc = resourceMetadata(snapshot)
+  else if (url === RESOURCE_JWKS_PATH && snapshot.resource.signingKey) doc = resourceJwks(snapshot)
+  else return false
+  const body = JSON.stringify(doc)
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+  return true
+}

@@ -1,0 +1,61 @@
+import { LocalReplyError } from '../errors.js'
+
+/** The parts of a route the matcher needs; the compiled route carries more. */
+export interface Matchable {
+  readonly host: string | undefined
+  readonly pathPrefix: string
+  readonly methods: ReadonlySet<string> | undefined
+}
+
+/**
+ * Picks the route for a request (CONTRACT §3): the prefix matches whole path segments
+ * (`/data` matches `/data` and `/data/x`, never `/database`), the longest matching prefix wins,
+ * and `host` / `methods` filter. A path and host that match only with another method answer 405
+ * rather than 404, which is what an operator expects when a route exists.
+ */
+export class RouteTable<R extends Matchable> {
+  /** Longest prefix first, so the first match is the winner. */
+  private readonly ordered: readonly R[]
+
+  private readonly named: ReadonlyMap<string, R>
+
+  constructor(routes: readonly (R & { readonly name: string })[]) {
+    this.ordered = [...routes].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)
+    this.named = new Map(routes.map((r) => [r.name, r]))
+  }
+
+  byName(name: string): R | undefined {
+    return this.named.get(name)
+  }
+
+  match(host: string, path: string, method: string): R {
+    const hostname = stripPort(host.toLowerCase())
+    let methodMismatch = false
+    for (const route of this.ordered) {
+      if (!prefixMatches(route.pathPrefix, path)) continue
+      if (route.host !== undefined && route.host !== hostname && route.host !== host.toLowerCase()) continue
+      if (route.methods !== undefined && !route.methods.has(method)) {
+        methodMismatch = true
+        continue
+      }
+      return route
+    }
+    if (methodMismatch) throw new LocalReplyError('method_not_allowed', `method ${method} is not allowed here`)
+    throw new LocalReplyError('route_not_found', 'no route matches this request')
+  }
+}
+
+function prefixMatches(prefix: string, path: string): boolean {
+  if (prefix === '/' ) return true
+  const p = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
+  return path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 0x2f /* / */)
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']')
+    return end === -1 ? host : host.slice(0, end + 1)
+  }
+  const colon = host.lastIndexOf(':')
+  return colon === -1 ? host : host.slice(0, colon)
+}

@@ -1,0 +1,15 @@
+import type { GatewayMetrics } from './metrics/metrics.js'
+import type { ReplayStore } from './replay/store.js'
+import type { KeyServices } from './keys/types.js'
+import type { DecisionLog } from './log/decision.js'
+
+/**
+ * The long-lived parts that outlive a config snapshot: caches keep their keys across reloads,
+ * metrics keep counting. Passed to every request through its context, never held globally.
+ */
+export interface GatewayServices {
+  readonly metrics: GatewayMetrics
+  readonly replay: ReplayStore
+  readonly keys: KeyServices
+  readonly log: DecisionLog
+}
