@@ -12,7 +12,7 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
 # Runtime stage: compiled code, production dependencies, default config and policies; non-root.
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production AAUTH_LISTEN=0.0.0.0:8080 AAUTH_ADMIN=0.0.0.0:9090
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

@@ -47,7 +47,10 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   return { file, config: result.data }
 }
 
-/** `${NAME}` in any string scalar is replaced by the variable's value; unset variables are errors. */
+/**
+ * `${NAME}` in any string scalar is replaced by the variable's value; an unset variable is an
+ * error unless a default is given as `${NAME:-default}` (the shell's form).
+ */
 function substituteEnv(
   node: YamlNode | null | undefined,
   env: NodeJS.ProcessEnv,
@@ -56,8 +59,8 @@ function substituteEnv(
   if (!node) return
   if (isScalar(node)) {
     if (typeof node.value !== 'string' || !node.value.includes('${')) return
-    node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-      const value = env[name]
+    node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => {
+      const value = env[name] ?? fallback
       if (value === undefined) {
         missing(node, name)
         return ''

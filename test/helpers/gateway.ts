@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { startGateway, type RunningGateway } from '../../src/gateway.js'
+import type { DecisionEntry, DecisionLog } from '../../src/log/decision.js'
+
+/** The authority test agents sign; the gateway is reached on 127.0.0.1 whatever this says. */
+export const AUTHORITY = 'api.test'
+
+export interface TestGateway extends RunningGateway {
+  dir: string
+  configFile: string
+  decisions: DecisionEntry[]
+  /** Rewrites the config file (for reload tests). */
+  writeConfig(config: Record<string, unknown>): void
+}
+
+/**
+ * Starts a real gateway on ephemeral loopback ports from a config object (written as YAML into
+ * a temp dir, so relative paths such as `policies` resolve there). Decision lines are captured.
+ */
+export async function startTestGateway(config: Record<string, unknown>, files: Record<string, string> = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-gw-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  const configFile = join(dir, 'gateway.yaml')
+  const write = (c: Record<string, unknown>): void =>
+    writeFileSync(configFile, stringify({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', ...c }))
+  write({ resource: { issuer: 'https://api.test' }, ...config })
+  const decisions: DecisionEntry[] = []
+  const log: DecisionLog = { write: (e) => void decisions.push(e) }
+  const gw = await startGateway({ configFile, log })
+  return Object.assign(gw, { dir, configFile, decisions, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
+}
+
+export interface Answer {
+  status: number
+  headers: Headers
+  text: string
+  json(): Record<string, unknown>
+}
+
+/** Sends a request to the gateway with real HTTP and reads the whole answer. */
+export async function send(
+  gw: { url: string },
+  target: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const res = await fetch(gw.url + target, { method: init.method ?? 'GET', headers: init.headers, body: init.body })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> }
+}
