@@ -4,7 +4,7 @@ import { isSeq } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import { compilePolicy, type CompiledPolicy, type RuleKind } from './compile.js'
-import { keyLine, readYamlFile, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from './yaml.js'
+import { inLineOrder, keyLine, readYamlFile, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from './yaml.js'
 
 /**
  * Policy files (CONTRACT §4).
@@ -113,8 +113,7 @@ export function parsePolicyFile(text: string, file: string, problems: ConfigProb
     const items: unknown[] = Array.isArray(doc.value) ? doc.value : []
     return items.flatMap((item, i) => policyAt(y, doc, [i], item, found))
   })
-  // Shape and expression problems are found in two passes; report them in reading order.
-  problems.push(...found.sort((a, b) => a.line - b.line))
+  problems.push(...inLineOrder(found))
   return policies
 }
 

@@ -86,6 +86,11 @@ export function zodProblems(y: YamlFile, root: YamlNode, base: YamlPath, error: 
   })
 }
 
+/** Shape and expression problems are found in separate passes; report them in reading order. */
+export function inLineOrder(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.sort((a, b) => a.line - b.line)
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s
 }
