@@ -58,7 +58,7 @@ export async function buildSnapshot(file: string, env: NodeJS.ProcessEnv = proce
   return compileConfig(loadConfigFile(file, env))
 }
 
-export async function compileConfig({ file, config }: LoadedConfig): Promise<Snapshot> {
+export async function compileConfig({ file, config, lineOf }: LoadedConfig): Promise<Snapshot> {
   const base = dirname(resolve(file))
   const problems: ConfigProblem[] = []
   const collect = <T>(fn: () => T): T | undefined => {
@@ -76,15 +76,18 @@ export async function compileConfig({ file, config }: LoadedConfig): Promise<Sna
     : new Map<string, CompiledPolicy>()
   const signingKey = config.resource.signing_key
     ? await loadResourceKey(resolve(base, config.resource.signing_key)).catch((err: unknown) => {
-        problems.push({ file, line: 0, key: 'resource.signing_key', message: (err as Error).message })
+        problems.push({ file, line: lineOf(['resource', 'signing_key']), key: 'resource.signing_key', message: (err as Error).message })
         return undefined
       })
     : undefined
 
-  const routes = config.routes.map((r, i) => compileRoute(r, i, policies, file, problems))
+  const problem = (path: (string | number)[], message: string): void => {
+    problems.push({ file, line: lineOf(path), key: path.join('.'), message })
+  }
+  const routes = config.routes.map((r, i) => compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined))
   const names = new Set<string>()
   config.routes.forEach((r, i) => {
-    if (names.has(r.name)) problems.push({ file, line: 0, key: `routes.${i}.name`, message: `duplicate route name "${r.name}"` })
+    if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
     names.add(r.name)
   })
   if (problems.length > 0) throw new ConfigError(problems)
@@ -110,12 +113,15 @@ function compileRoute(
   r: RouteConfig,
   index: number,
   policies: ReadonlyMap<string, CompiledPolicy>,
-  file: string,
-  problems: ConfigProblem[],
+  problem: (path: (string | number)[], message: string) => void,
+  signingKeyConfigured: boolean,
 ): CompiledRoute {
   const policy = r.policy === undefined ? undefined : policies.get(r.policy)
+  if (r.access === 'authorized' && !signingKeyConfigured) {
+    problem(['routes', index, 'access'], 'access: authorized needs resource.signing_key (to mint resource tokens)')
+  }
   if (r.policy !== undefined && policy === undefined) {
-    problems.push({ file, line: 0, key: `routes.${index}.policy`, message: `no policy named "${r.policy}"` })
+    problem(['routes', index, 'policy'], `no policy named "${r.policy}"`)
   }
   return {
     name: r.name,

@@ -8,6 +8,8 @@ import { configSchema, type GatewayConfig } from './schema.js'
 export interface LoadedConfig {
   file: string
   config: GatewayConfig
+  /** The 1-based line of the value at `path` (or its nearest ancestor), for later checks. */
+  lineOf(path: readonly (string | number)[]): number
 }
 
 /**
@@ -43,8 +45,11 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   if (problems.length > 0) throw new ConfigError(problems)
 
   const result = configSchema.safeParse(doc.toJS() ?? {})
-  if (!result.success) throw new ConfigError(zodProblems(result.error, doc.contents, file, lineOf))
-  return { file, config: result.data }
+  if (!result.success) {
+    throw new ConfigError(zodProblems(result.error, doc.contents, file, lineOf).sort((a, b) => a.line - b.line))
+  }
+  const root = doc.contents
+  return { file, config: result.data, lineOf: (path) => lineOf(deepestNodeAt(root, path)?.range?.[0]) }
 }
 
 /**

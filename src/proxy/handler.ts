@@ -7,7 +7,7 @@ import { createContext, type RequestContext } from '../pipeline/context.js'
 import { stages } from '../pipeline/stages.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
-import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, resourceJwks, resourceMetadata } from './well-known.js'
+import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, resourceJwks, resourceMetadata } from '../resource/metadata.js'
 
 /** Where the current snapshot lives; a reload replaces `current` in one assignment. */
 export interface SnapshotHolder {

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { promisify } from 'node:util'
+import { buildSnapshot } from '../../src/config/compile.js'
+import { parseConfigText } from '../../src/config/load.js'
+import { ConfigError } from '../../src/errors.js'
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.line} ${p.key}: ${p.message}`)
+    throw err
+  }
+  assert.fail('expected a ConfigError')
+}
+
+const ROUTE = `routes:
+  - name: data
+    upstream: "http://127.0.0.1:3000"
+`
+
+test('reports an unknown key with its file line and dotted path', () => {
+  const text = `listen: "127.0.0.1:8080"\nsignatures:\n  window: 60\n  windw: 30\n${ROUTE}`
+  assert.deepEqual(problemsOf(() => parseConfigText(text, 'g.yaml')), ['4 signatures.windw: unknown key'])
+})
+
+test('reports a wrong type and a bad value on their own lines, all at once', () => {
+  const text = `${ROUTE}    access: superuser\n    timeout: "ten"\nsignatures:\n  window: -1\n`
+  const problems = problemsOf(() => parseConfigText(text, 'g.yaml'))
+  assert.equal(problems.length, 3)
+  assert.match(problems[0] ?? '', /^4 routes\.0\.access: /)
+  assert.match(problems[1] ?? '', /^5 routes\.0\.timeout: /)
+  assert.match(problems[2] ?? '', /^7 signatures\.window: /)
+})
+
+test('names the file and line in the message', () => {
+  try {
+    parseConfigText('listen: "8080"\n', 'config/x.yaml')
+    assert.fail('expected a ConfigError')
+  } catch (err) {
+    assert.ok(err instanceof ConfigError)
+    assert.match(err.message, /^config\/x\.yaml:1: listen: expected "host:port"/)
+  }
+})
+
+test('reports YAML syntax errors with a line', () => {
+  const problems = problemsOf(() => parseConfigText('routes:\n  - name: [unclosed\n', 'g.yaml'))
+  assert.ok(problems.length >= 1)
+  assert.match(problems[0] ?? '', /^[23] /)
+})
+
+test('substitutes ${ENV} in strings, with ${ENV:-default} and an error for unset variables', () => {
+  const text = `listen: "\${HOST}:\${PORT:-8081}"\n${ROUTE}`
+  assert.equal(parseConfigText(text, 'g.yaml', { HOST: '127.0.0.1' }).config.listen, '127.0.0.1:8081')
+  assert.deepEqual(problemsOf(() => parseConfigText(text, 'g.yaml', {})), ['1 : environment variable HOST is not set'])
+})
+
+test('applies the documented defaults', () => {
+  const { config } = parseConfigText(ROUTE, 'g.yaml')
+  assert.equal(config.signatures.window, 60)
+  assert.deepEqual(config.signatures.algorithms, ['Ed25519', 'ES256'])
+  assert.equal(config.routes[0]?.access, 'identified')
+  assert.equal(config.routes[0]?.match.path_prefix, '/')
+})
+
+test('refuses duplicate route names, unknown policies and authorized routes without a signing key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
+  const file = join(dir, 'g.yaml')
+  writeFileSync(
+    file,
+    `routes:\n  - name: a\n    upstream: "http://127.0.0.1:1"\n    policy: nope\n  - name: a\n    upstream: "http://127.0.0.1:1"\n    access: authorized\n`,
+  )
+  await assert.rejects(buildSnapshot(file), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    const lines = err.problems.map((p) => `${p.line} ${p.key}`)
+    assert.deepEqual(lines.sort(), ['4 routes.0.policy', '5 routes.1.name', '7 routes.1.access'].sort())
+    return true
+  })
+})
+
+test('`aauth-gateway check` exits 0 on the shipped config and 1 with file:line errors otherwise', async () => {
+  const run = promisify(execFile)
+  const ok = await run(process.execPath, ['bin/aauth-gateway.js', 'check', '--config', 'config/gateway.yaml'])
+  assert.match(ok.stdout, /config\/gateway\.yaml: ok/)
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
+  const bad = join(dir, 'bad.yaml')
+  writeFileSync(bad, `listen: "x"\nroutes:\n  - name: r\n    upstream: "http://127.0.0.1:1"\n    mode: loud\n`)
+  await assert.rejects(run(process.execPath, ['bin/aauth-gateway.js', 'check', '--config', bad]), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1)
+    assert.ok(err.stderr.includes(`${bad}:1: listen:`), err.stderr)
+    assert.ok(err.stderr.includes(`${bad}:5: routes.0.mode:`), err.stderr)
+    return true
+  })
+})
