@@ -52,7 +52,7 @@ export function parseSignatureHeaders(
     expires: facts.expires,
     keyid: facts.keyid,
     signature: readSignature(signature, label, signatureMembers.get(label) as string, opts.legacy),
-    key: readSignatureKey(key, label, keyMembers.get(label) as string, opts.legacy),
+    key: readSignatureKey(key, label, keyMembers.size, keyMembers.get(label) as string, opts.legacy),
   }
 }
 

@@ -16,13 +16,20 @@ import type { SignatureKeyMember } from './types.js'
  *    `invalid_signature`, as for a missing member ("that verification fails", §3), matching
  *    the aauth-go conformance vectors (signature-key.json).
  * Whether the scheme is known, and whether its parameters make a key, is `src/keys`' call.
+ *
+ * `members` is the field's member count (from the raw scan); `rawMember` the selected one.
  */
 export function readSignatureKey(
   value: string,
   label: string,
+  members: number,
   rawMember: string,
   legacy: boolean,
 ): SignatureKeyMember {
+  if (members === 1 && isIn(KEY_START, value.charCodeAt(0))) {
+    const simple = readSimpleMember(rawMember)
+    if (simple !== undefined) return simple
+  }
   const dictionary = tryParseDictionary(value)
   if (dictionary === undefined) {
     if (rawMember.startsWith('(')) {
@@ -41,4 +48,61 @@ export function readSignatureKey(
   const params = new Map<string, string | number | boolean>()
   for (const [name, item] of member[1]) params.set(name, plainValue(item))
   return { scheme: member[0].toString(), params, legacy: false }
+}
+
+const SP = 0x20
+const DQUOTE = 0x22
+const SEMICOLON = 0x3b
+const EQUALS = 0x3d
+const BACKSLASH = 0x5c
+
+/** sf-token characters (RFC 8941 §3.3.4): tchar, ":" and "/"; the first must be ALPHA or "*". */
+const TOKEN = charTable("!#$%&'*+-.^_`|~:/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+const TOKEN_START = charTable('*ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
+/** key characters (RFC 8941 §3.1.2); the first must be lcalpha or "*". */
+const KEY = charTable('_-.*0123456789abcdefghijklmnopqrstuvwxyz')
+const KEY_START = charTable('*abcdefghijklmnopqrstuvwxyz')
+
+function charTable(chars: string): Uint8Array {
+  const table = new Uint8Array(128)
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1
+  return table
+}
+
+function isIn(table: Uint8Array, code: number): boolean {
+  return code < 128 && table[code] === 1
+}
+
+/**
+ * Fast path for the shape every AAuth client sends, `<token>;<key>="<text>";...` with no
+ * escapes: a strict subset of RFC 8941 whose meaning is unambiguous. `structured-headers` reads
+ * strings a character at a time (about 30 µs for a typical agent token, on every request), so
+ * this reads that subset directly and returns `undefined` for anything else (escapes, other
+ * value types, a repeated parameter), which the library then parses. A differential test
+ * (test/signature/signature-key.test.ts) holds both paths to the same answers.
+ */
+function readSimpleMember(raw: string): SignatureKeyMember | undefined {
+  const n = raw.length
+  if (!isIn(TOKEN_START, raw.charCodeAt(0))) return undefined
+  let i = 1
+  while (i < n && isIn(TOKEN, raw.charCodeAt(i))) i++
+  const scheme = raw.slice(0, i)
+  const params = new Map<string, string>()
+  while (i < n) {
+    if (raw.charCodeAt(i) !== SEMICOLON) return undefined
+    i++
+    while (i < n && raw.charCodeAt(i) === SP) i++
+    const keyStart = i
+    if (!isIn(KEY_START, raw.charCodeAt(i))) return undefined
+    while (i < n && isIn(KEY, raw.charCodeAt(i))) i++
+    if (raw.charCodeAt(i) !== EQUALS || raw.charCodeAt(i + 1) !== DQUOTE) return undefined
+    const key = raw.slice(keyStart, i)
+    const start = i + 2
+    let end = start
+    for (let c = raw.charCodeAt(end); c >= SP && c <= 0x7e && c !== DQUOTE && c !== BACKSLASH; c = raw.charCodeAt(++end));
+    if (raw.charCodeAt(end) !== DQUOTE || params.has(key)) return undefined
+    params.set(key, raw.slice(start, end))
+    i = end + 1
+  }
+  return { scheme, params, legacy: false }
 }
