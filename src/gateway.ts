@@ -42,8 +42,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     replay: createReplayStore(current),
     keys: createKeyServices({
-      onFetch: (result) => metrics.jwksFetches.inc({ result }),
-      onCache: (result) => metrics.keyCache.inc({ result }),
+      observer: {
+        onFetch: (result) => metrics.jwksFetches.inc({ result }),
+        onCache: (result) => metrics.keyCache.inc({ result }),
+      },
     }),
     log: options.log ?? new JsonLineLog(process.stdout),
   }

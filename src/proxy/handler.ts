@@ -31,14 +31,18 @@ export function createHandler(holder: SnapshotHolder, services: GatewayServices,
     const route = ctx.route
     if (route === undefined) return finish(ctx, localReply(ctx, new Error('no route after stages')))
     const upstreamStart = process.hrtime.bigint()
+    let status = 0
+    // Registered before forwarding: a small upstream answer can finish before `forward` resolves.
+    const onFinish = (): void => record(ctx, status, 'allow', ctx.policy?.result === 'deny' ? 'shadow_deny' : 'ok')
+    res.once('finish', onFinish)
     try {
-      const status = await forwarder.forward(ctx, route)
+      status = await forwarder.forward(ctx, route)
       services.metrics.upstreamDuration.observe(
         { route: route.name, status_class: `${Math.floor(status / 100)}xx` },
         Number(process.hrtime.bigint() - upstreamStart) / 1e9,
       )
-      res.once('finish', () => record(ctx, status, 'allow', ctx.policy?.result === 'deny' ? 'shadow_deny' : 'ok'))
     } catch (err) {
+      res.off('finish', onFinish)
       services.metrics.upstreamDuration.observe(
         { route: route.name, status_class: 'error' },
         Number(process.hrtime.bigint() - upstreamStart) / 1e9,
@@ -61,8 +65,10 @@ function finish(ctx: RequestContext, reply: LocalReply): void {
     res.destroy()
   } else {
     const body = JSON.stringify(reply.body)
-    res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(body) })
-    if (!req.complete && reply.reason === 'body_too_large') res.setHeader('connection', 'close')
+    const headers: Record<string, string | number> = { ...reply.headers, 'content-length': Buffer.byteLength(body) }
+    // An unread body would be parsed as the next request: close instead of draining it.
+    if (!req.complete) headers.connection = 'close'
+    res.writeHead(reply.status, headers)
     res.end(body)
   }
   record(ctx, reply.status, reply.decision, reply.reason)

@@ -237,7 +237,7 @@ describe('gateway core (hwk, open and pseudonymous routes)', () => {
 
   test('writes one decision line per request without token or key material', async () => {
     const before = gw.decisions.length
-    await send(gw, '/data', { headers: sign('/data/logged') })
+    await send(gw, '/data/logged', { headers: sign('/data/logged') })
     const entry = gw.decisions.at(-1)
     assert.equal(gw.decisions.length, before + 1)
     assert.equal(entry?.route, 'data')
