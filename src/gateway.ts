@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdminServer } from './admin/server.js'
 import { buildSnapshot, type Address, type Snapshot } from './config/compile.js'
+import { watchConfig } from './config/watch.js'
 import { ConfigError } from './errors.js'
 import { createKeyServices } from './keys/services.js'
 import { JsonLineLog, type DecisionLog } from './log/decision.js'
@@ -17,6 +18,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv
   /** Where decision lines go; stdout by default. */
   log?: DecisionLog
+  /** Reload when the config file or a policy file changes (serve does; SIGHUP always works). */
+  watch?: boolean
 }
 
 export interface RunningGateway {
@@ -78,24 +81,34 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   listening = true
   const adminAddr = await listen(admin, current.admin)
 
+  let unwatch = options.watch ? watchConfig(current, current.policiesDir, () => void reload()) : undefined
+  // In-flight requests keep the snapshot they read at arrival; only new ones see the swap.
+  async function reload(): Promise<boolean> {
+    try {
+      const next = await buildSnapshot(options.configFile, env)
+      if (unwatch && next.policiesDir !== current.policiesDir) {
+        unwatch()
+        unwatch = watchConfig(next, next.policiesDir, () => void reload())
+      }
+      current = next
+      metrics.configReloads.inc({ result: 'ok' })
+      return true
+    } catch (err) {
+      metrics.configReloads.inc({ result: 'error' })
+      const message = err instanceof ConfigError ? err.message : String(err)
+      console.error(`aauth-gateway: reload failed, keeping the previous config\n${message}`)
+      return false
+    }
+  }
+
   return {
     url: `http://${hostForUrl(proxyAddr)}`,
     adminUrl: `http://${hostForUrl(adminAddr)}`,
     metrics,
     snapshot: () => current,
-    async reload(): Promise<boolean> {
-      try {
-        current = await buildSnapshot(options.configFile, env)
-        metrics.configReloads.inc({ result: 'ok' })
-        return true
-      } catch (err) {
-        metrics.configReloads.inc({ result: 'error' })
-        const message = err instanceof ConfigError ? err.message : String(err)
-        console.error(`aauth-gateway: reload failed, keeping the previous config\n${message}`)
-        return false
-      }
-    },
+    reload,
     async close(): Promise<void> {
+      unwatch?.()
       listening = false
       await Promise.all([closeServer(proxy), closeServer(admin)])
       forwarder.close()

@@ -1,11 +1,11 @@
-import { watch } from 'node:fs'
 import { startEchoBackend } from '../echo/server.js'
 import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
 import { option } from './main.js'
 
 /**
- * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP reloads the config.
+ * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP, or a change to the
+ * config file or a policy file, reloads the config (kept as it was if the new one is invalid).
  * `--echo-backend HOST:PORT` also starts the demo echo backend (what `npm start` uses), so a
  * newcomer can see what the backend receives.
  */
@@ -16,7 +16,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (echoServer) process.stderr.write(`aauth-gateway: echo backend on ${echoServer.url}\n`)
   let gateway
   try {
-    gateway = await startGateway({ configFile: file })
+    gateway = await startGateway({ configFile: file, watch: true })
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(err.message + '\n')

@@ -48,6 +48,8 @@ export interface Snapshot {
   readonly routes: RouteTable<CompiledRoute>
   readonly routeNames: readonly string[]
   readonly policies: ReadonlyMap<string, CompiledPolicy>
+  /** Absolute path of the policy directory, when the config names one (watched for reloads). */
+  readonly policiesDir: string | undefined
   readonly accept: AcceptHeaders
   readonly maxBodyBytes: number
   readonly replayMaxEntries: number
@@ -71,8 +73,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     }
   }
 
-  const policies = config.policies
-    ? (collect(() => loadPolicyDir(resolve(base, config.policies as string))) ?? new Map())
+  const policiesDir = config.policies === undefined ? undefined : resolve(base, config.policies)
+  const policies = policiesDir
+    ? (collect(() => loadPolicyDir(policiesDir)) ?? new Map<string, CompiledPolicy>())
     : new Map<string, CompiledPolicy>()
   const signingKey = config.resource.signing_key
     ? await loadResourceKey(resolve(base, config.resource.signing_key)).catch((err: unknown) => {
@@ -100,6 +103,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     routes: new RouteTable(routes),
     routeNames: routes.map((r) => r.name),
     policies,
+    policiesDir,
     accept: {
       schemes: config.signatures.schemes.join(', '),
       algorithms: config.signatures.algorithms.join(', '),
