@@ -6,7 +6,7 @@ import type { CompiledPolicy } from './compile.js'
 import { buildPolicyContext, type PolicyRequest } from './context.js'
 import { evaluatePolicy, type DecisionReason, type PolicyDecision } from './evaluate.js'
 import { listDir, readSource } from './load.js'
-import { inLineOrder, keyLine, readYamlFile, zodProblems, type YamlDoc, type YamlFile } from './yaml.js'
+import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile } from './yaml.js'
 
 /**
  * Policy test cases, run by `aauth-gateway test-policies [DIR]`.
@@ -124,7 +124,7 @@ function suiteAt(
   policies: ReadonlyMap<string, CompiledPolicy>,
   problems: ConfigProblem[],
 ): PolicyTestCase[] {
-  const parsed = suiteSchema.safeParse(doc.value)
+  const parsed = suiteSchema.safeParse(doc.value, ZOD_PARSE)
   if (!parsed.success) {
     problems.push(...zodProblems(y, doc.root, [], parsed.error))
     return []

@@ -4,7 +4,7 @@ import { isSeq } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import { compilePolicy, type CompiledPolicy, type RuleKind } from './compile.js'
-import { inLineOrder, keyLine, readYamlFile, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from './yaml.js'
+import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from './yaml.js'
 
 /**
  * Policy files (CONTRACT §4).
@@ -118,7 +118,7 @@ export function parsePolicyFile(text: string, file: string, problems: ConfigProb
 }
 
 function policyAt(y: YamlFile, doc: YamlDoc, base: YamlPath, value: unknown, problems: ConfigProblem[]): CompiledPolicy[] {
-  const parsed = policySchema.safeParse(value)
+  const parsed = policySchema.safeParse(value, ZOD_PARSE)
   const sources = wellFormedRules(value).map(([rule, i]) => {
     const kind = RULE_KINDS.find((k) => rule[k] !== undefined) ?? 'require'
     const path = [...base, 'rules', i]
@@ -138,7 +138,7 @@ function wellFormedRules(value: unknown): [z.infer<typeof ruleSchema>, number][]
   const rules: unknown = typeof value === 'object' && value !== null && 'rules' in value ? value.rules : []
   if (!Array.isArray(rules)) return []
   return rules.flatMap((r: unknown, i) => {
-    const parsed = ruleSchema.safeParse(r)
+    const parsed = ruleSchema.safeParse(r, ZOD_PARSE)
     return parsed.success ? [[parsed.data, i] as const] : []
   })
 }

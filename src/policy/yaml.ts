@@ -39,9 +39,11 @@ export function readYamlFile(text: string, file: string, problems: ConfigProblem
     report(all.errors)
     return { file, docs: [], lineAt }
   }
-  const docs = all.flatMap((d) =>
-    report(d.errors) && d.contents !== null ? [{ root: d.contents as YamlNode, value: d.toJS() as unknown }] : [],
-  )
+  const docs = all.flatMap((d) => {
+    const value: unknown = report(d.errors) ? d.toJS() : null
+    // An empty document (between two `---`, or only comments) is a null scalar: nothing to read.
+    return value === null || value === undefined || d.contents === null ? [] : [{ root: d.contents as YamlNode, value }]
+  })
   return { file, docs, lineAt }
 }
 
@@ -61,6 +63,12 @@ export function keyLine(y: YamlFile, root: YamlNode, path: YamlPath, key: string
   const pair = isMap(map) ? map.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined
   const node = (pair?.key ?? map) as YamlNode | undefined
   return y.lineAt(node?.range?.[0])
+}
+
+/** Parse options for zod: a missing key says so, instead of "expected string, received undefined". */
+export const ZOD_PARSE = {
+  error: (issue: { code?: string; input?: unknown }): string | undefined =>
+    issue.code === 'invalid_type' && issue.input === undefined ? 'missing required key' : undefined,
 }
 
 /**
