@@ -94,6 +94,8 @@ export class JwksCache {
 
   /** The document at `url`; `refresh` asks for a refetch, granted once per cooldown. Throws `FetchError`. */
   async get(url: string, admission: Admission, opts: { refresh?: boolean } = {}): Promise<CachedDocument> {
+    // Refused before the cache: an untrusted origin is neither fetched nor served, nor counted.
+    if (!admission.trusted) throw new FetchError('untrusted', 'the origin is not trusted')
     const now = this.#now()
     let entry = this.#entries.get(url)
     if (entry !== undefined && now > entry.expiresAt + this.#ms.stale) {

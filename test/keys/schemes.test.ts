@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
+import { resolveKey } from '../../src/keys/resolve.js'
+import type { ResolveContext } from '../../src/keys/types.js'
+import type { SignatureKeyMember } from '../../src/signature/types.js'
+import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
+import { testKey } from '../helpers/signing-keys.js'
+
+let agent: AgentServer
+let ctx: ResolveContext
+before(async () => {
+  agent = await startAgentServer()
+  ctx = context()
+})
+after(() => agent.close())
+
+function context(signatures: Record<string, unknown> = {}): ResolveContext {
+  return resolveContext(resourceConfig({
+    trust: { agent_providers: [agent.origin], person_servers: [agent.origin], insecure_issuers: [agent.origin] },
+    signatures: { schemes: ['jwt', 'jwks_uri', 'jwks', 'hwk'], ...signatures },
+  }))
+}
+
+function member(scheme: string, params: Record<string, string | number | boolean>, legacy = false): SignatureKeyMember {
+  return { scheme, params: new Map(Object.entries(params)), legacy }
+}
+
+async function refuses(m: SignatureKeyMember, code: SignatureErrorCode, c = ctx): Promise<void> {
+  await assert.rejects(resolveKey(m, c), (e: unknown) => e instanceof SignatureError && e.code === code)
+}
+
+test('hwk resolves an inline Ed25519 or ES256 key, pseudonymously', async () => {
+  for (const alg of ['Ed25519', 'ES256'] as const) {
+    const { publicJwk } = testKey(alg)
+    const { kty, crv, x, y } = publicJwk as Record<string, string>
+    const params: Record<string, string> = { alg, kty: kty!, crv: crv!, x: x! }
+    if (y !== undefined) params.y = y
+    const resolved = await resolveKey(member('hwk', params), ctx)
+    assert.equal(resolved.key.alg, alg)
+    assert.equal(resolved.identity.level, 'pseudonymous')
+    assert.equal(resolved.identity.scheme, 'hwk')
+    assert.equal(resolved.identity.agent, '')
+  }
+})
+
+test('hwk: kid is refused, alg is required except in the legacy form', async () => {
+  const { x } = testKey().publicJwk as { x: string }
+  await refuses(member('hwk', { alg: 'Ed25519', kty: 'OKP', crv: 'Ed25519', x, kid: 'k' }), 'invalid_key')
+  await refuses(member('hwk', { kty: 'OKP', crv: 'Ed25519', x }), 'unsupported_algorithm')
+  await refuses(member('hwk', { alg: 'EdDSA', kty: 'OKP', crv: 'Ed25519', x }), 'unsupported_algorithm')
+  await refuses(member('hwk', { alg: 'Ed25519', kty: 'OKP', crv: 'Ed25519', x: 5 }), 'invalid_key')
+  const legacy = await resolveKey(member('hwk', { kty: 'OKP', crv: 'Ed25519', x }, true), ctx)
+  assert.equal(legacy.key.alg, 'Ed25519')
+  await refuses(member('hwk', { kty: 'OKP', crv: 'Ed25519', x }, true), 'unsupported_algorithm', context({ legacy: false }))
+})
+
+test('jwks_uri resolves through the metadata document, identifying the server', async () => {
+  const resolved = await resolveKey(member('jwks_uri', { id: agent.origin, dwk: 'aauth-agent.json', kid: agent.keys[0]!.kid }), ctx)
+  assert.equal(resolved.identity.level, 'identified')
+  assert.equal(resolved.identity.scheme, 'jwks_uri')
+  assert.equal(resolved.identity.agent, agent.origin)
+  assert.equal(resolved.key.thumbprint.length, 43)
+})
+
+test('jwks_uri: unknown kid, issuer missing or mismatched, unknown dwk', async () => {
+  const c = context()
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-person.json', kid: 'nope' }), 'unknown_key', c)
+  agent.metadata = { issuer: 'http://127.0.0.1:1' }
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-agent.json', kid: agent.keys[0]!.kid }), 'issuer_mismatch', context())
+  agent.metadata = { issuer: `${agent.origin}/` }
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-agent.json', kid: agent.keys[0]!.kid }), 'issuer_mismatch', context())
+  agent.metadata = { issuer: undefined }
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-agent.json', kid: agent.keys[0]!.kid }), 'issuer_missing', context())
+  agent.metadata = {}
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'openid-configuration', kid: 'k' }), 'invalid_key')
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-agent.json' }), 'invalid_key')
+})
+
+test('jwks_uri never fetches an id that is not trusted for the role its dwk names', async () => {
+  const before = agent.hitsOn('/.well-known/aauth-access.json')
+  await refuses(member('jwks_uri', { id: agent.origin, dwk: 'aauth-access.json', kid: 'k' }), 'invalid_key')
+  await refuses(member('jwks_uri', { id: 'https://evil.test', dwk: 'aauth-agent.json', kid: 'k' }), 'invalid_key')
+  assert.equal(agent.hitsOn('/.well-known/aauth-access.json'), before)
+})
+
+test('jwks resolves the key at a JWKS URL, which is the identity', async () => {
+  const url = `${agent.origin}/jwks.json`
+  const resolved = await resolveKey(member('jwks', { url, kid: agent.keys[0]!.kid }), ctx)
+  assert.equal(resolved.identity.agent, url)
+  assert.equal(resolved.identity.scheme, 'jwks')
+  await refuses(member('jwks', { url: 'https://evil.test/jwks.json', kid: 'k' }), 'invalid_key')
+  await refuses(member('jwks', { url, kid: 'unknown' }), 'unknown_key')
+})
+
+test('legacy jwks: id + well-known follows the document, id alone is the JWKS', async () => {
+  agent.jwks = { kind: 'no-alg' }
+  const c = context()
+  const kid = agent.keys[0]!.kid
+  const viaDoc = await resolveKey(member('jwks', { id: agent.origin, kid, 'well-known': 'aauth-agent' }, true), c)
+  assert.equal(viaDoc.key.alg, 'Ed25519', 'a legacy key without alg means Ed25519')
+  assert.equal(viaDoc.identity.agent, agent.origin)
+  const direct = await resolveKey(member('jwks', { id: `${agent.origin}/jwks.json`, kid }, true), c)
+  assert.equal(direct.key.thumbprint, viaDoc.key.thumbprint)
+  await refuses(member('jwks', { id: agent.origin, kid, 'well-known': 'whatever' }, true), 'invalid_key', c)
+  agent.jwks = { kind: 'ok' }
+})
+
+test('a scheme that is not accepted or not implemented is unsupported_scheme', async () => {
+  for (const scheme of ['x509', 'jkt-jwt', 'cached', 'self-jwt', 'toString', '__proto__']) {
+    await refuses(member(scheme, {}), 'unsupported_scheme')
+  }
+  await refuses(member('jwks', { url: `${agent.origin}/jwks.json`, kid: 'k' }), 'unsupported_scheme', context({ schemes: ['jwt'] }))
+  await refuses(member('hwk', {}), 'unsupported_scheme', context({ schemes: ['jwt', 'jwks_uri'] }))
+})
+
+test('jwt without a jwt parameter is invalid_signature (aauth-go signature-key vectors)', async () => {
+  await refuses(member('jwt', {}), 'invalid_signature')
+  await refuses(member('jwt', { jwt: true }), 'invalid_signature')
+  await refuses(member('jwt', { jwt: 'x' }), 'invalid_jwt')
+})
