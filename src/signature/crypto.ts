@@ -37,8 +37,9 @@ const ALGORITHMS = {
  * exact bytes the agent signed (UTF-8 would expand any obs-text byte into two).
  */
 export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): boolean {
-  const entry: AlgorithmEntry | undefined = ALGORITHMS[key.alg]
-  if (entry === undefined || signature.length !== entry.length) return false
+  if (!Object.hasOwn(ALGORITHMS, key.alg)) return false
+  const entry: AlgorithmEntry = ALGORITHMS[key.alg]
+  if (signature.length !== entry.length) return false
   if (key.key.asymmetricKeyType !== entry.keyType) return false
   try {
     return entry.verify(Buffer.from(base, 'latin1'), key.key, signature)

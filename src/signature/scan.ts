@@ -23,6 +23,7 @@ const RPAREN = 0x29
 const EQUALS = 0x3d
 const SEMICOLON = 0x3b
 const SP = 0x20
+const PERCENT = 0x25
 
 /** key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" ), RFC 8941 §3.1.2. */
 function isKeyChar(code: number, first: boolean): boolean {
@@ -76,11 +77,15 @@ function opensByteSequence(value: string, i: number): boolean {
   return prev === EQUALS || prev === LPAREN || prev === SP
 }
 
-/** Index just past the closing quote of the sf-string opening at `i` (RFC 8941 §3.3.3). */
+/**
+ * Index just past the closing quote of the sf-string opening at `i` (RFC 8941 §3.3.3), or of
+ * the display string `%"..."` (RFC 9651 §3.3.8), in which a backslash is not an escape.
+ */
 function skipQuoted(value: string, i: number, field: string): number {
+  const escapes = i === 0 || value.charCodeAt(i - 1) !== PERCENT
   for (let j = i + 1; j < value.length; j++) {
     const c = value.charCodeAt(j)
-    if (c === BACKSLASH) j++
+    if (c === BACKSLASH && escapes) j++
     else if (c === DQUOTE) return j + 1
   }
   throw malformed(field, 'unterminated quoted string')

@@ -78,3 +78,11 @@ test('signs and verifies the base as latin1 bytes, as Node decoded the header by
   assert.equal(verifySignatureBytes(pair.verifyKey, base, signedLatin1), true)
   assert.equal(verifySignatureBytes(pair.verifyKey, base, sign(null, Buffer.from(base, 'utf8'), pair.privateKey)), false)
 })
+
+test('returns false for an algorithm it does not know', () => {
+  const pair = testKeyPair('Ed25519')
+  for (const alg of ['EdDSA', 'toString', 'constructor']) {
+    const key = { ...pair.verifyKey, alg } as unknown as Parameters<typeof verifySignatureBytes>[0]
+    assert.equal(verifySignatureBytes(key, BASE, pair.sign(BASE)), false)
+  }
+})

@@ -186,3 +186,9 @@ test('refuses structurally broken headers with invalid_input', () => {
   ]
   for (const h of broken) assertSignatureError(() => parse(headers(h)), 'invalid_input')
 })
+
+test('splits members around display strings, where a backslash is not an escape', () => {
+  const input = `${INPUT};tag=%"a\\", other=("@method" "signature-key");created=1`
+  const parsed = parse(headers({ 'signature-input': input }))
+  assert.equal(parsed?.signatureParams, `("@method" "@authority" "@path" "signature-key");created=1700000000;tag=%"a\\"`)
+})
