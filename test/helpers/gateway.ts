@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
 import { startGateway, type RunningGateway } from '../../src/gateway.js'
 import type { DecisionEntry, DecisionLog } from '../../src/log/decision.js'
@@ -22,7 +22,10 @@ export interface TestGateway extends RunningGateway {
  */
 export async function startTestGateway(config: Record<string, unknown>, files: Record<string, string> = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'aauth-gw-'))
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
   const configFile = join(dir, 'gateway.yaml')
   const write = (c: Record<string, unknown>): void =>
     writeFileSync(configFile, stringify({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', ...c }))
