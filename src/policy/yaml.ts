@@ -40,11 +40,21 @@ export function readYamlFile(text: string, file: string, problems: ConfigProblem
     return { file, docs: [], lineAt }
   }
   const docs = all.flatMap((d) => {
-    const value: unknown = report(d.errors) ? d.toJS() : null
+    const value = report(d.errors) ? toJS(d) : null
     // An empty document (between two `---`, or only comments) is a null scalar: nothing to read.
     return value === null || value === undefined || d.contents === null ? [] : [{ root: d.contents as YamlNode, value }]
   })
   return { file, docs, lineAt }
+
+  // toJS throws on alias bombs (more than yaml's maxAliasCount expansions): a problem, not a crash.
+  function toJS(d: (typeof all)[number]): unknown {
+    try {
+      return d.toJS()
+    } catch (err) {
+      problems.push({ file, line: lineAt(d.contents?.range?.[0]), key: '', message: (err as Error).message })
+      return null
+    }
+  }
 }
 
 /** The node at `path` under `root`, if it exists. */

@@ -87,6 +87,12 @@ describe('policy file problems', () => {
     ])
   })
 
+  test('a YAML alias bomb is a problem, not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n')
+    assert.match(problemsOf({ 'p.yaml': bomb }).message, /^p\.yaml:1: Excessive alias count/)
+  })
+
   test('a duplicate name across files is an error pointing at the first definition', () => {
     const err = problemsOf({
       'a.yaml': `name: p\nrules: [{ allow: 'true' }]\n`,
