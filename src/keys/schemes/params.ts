@@ -21,11 +21,6 @@ export function requiredParam(member: SignatureKeyMember, name: string): string 
   return value
 }
 
-/** A well-known document name: one path segment, never `.` or `..` (it is appended to a URL). */
-export function isDocumentName(value: string): boolean {
-  return /^[A-Za-z0-9._-]{1,100}$/.test(value) && value !== '.' && value !== '..'
-}
-
 /** Whether the member uses the January-2026 form and that form is accepted (`signatures.legacy`). */
 export function isLegacy(member: SignatureKeyMember, legacyAccepted: boolean): boolean {
   return member.legacy && legacyAccepted
