@@ -43,6 +43,7 @@ export type ReasonCode =
   | 'method_not_allowed'
   | 'body_too_large'
   | 'bad_request'
+  | 'unsupported_iss'
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'internal'
@@ -63,13 +64,17 @@ export class SignatureError extends GatewayError {
       requiredInput?: readonly string[]
       /** A finer metric reason than the wire code, e.g. `replay`. */
       reason?: 'replay' | 'digest_mismatch'
+      /** An `AAuth-Requirement` to send alongside, e.g. `person-token` for a revoked auth token. */
+      requirement?: Requirement
     } = {},
   ) {
     super(detail)
     this.requiredInput = options.requiredInput
+    this.requirement = options.requirement
     this.reason = options.reason ?? code
   }
   readonly requiredInput: readonly string[] | undefined
+  readonly requirement: Requirement | undefined
 }
 
 /** 401 + `AAuth-Requirement`: valid (or absent) identity, but the route needs more. */
@@ -109,6 +114,7 @@ export class LocalReplyError extends GatewayError {
       | 'method_not_allowed'
       | 'body_too_large'
       | 'bad_request'
+      | 'unsupported_iss'
       | 'upstream_unreachable'
       | 'upstream_timeout',
     detail: string,

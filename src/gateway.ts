@@ -9,7 +9,7 @@ import { JsonLineLog, type DecisionLog } from './log/decision.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { Forwarder } from './proxy/forward.js'
 import { createHandler } from './proxy/handler.js'
-import { MemoryReplayStore, type ReplayStore } from './replay/store.js'
+import { MemoryKeyStore, type ExpiringKeyStore } from './replay/store.js'
 import type { GatewayServices } from './services.js'
 
 export interface GatewayOptions {
@@ -44,6 +44,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const services: GatewayServices = {
     metrics,
     replay: createReplayStore(current),
+    revoked: new MemoryKeyStore(100_000),
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),
@@ -113,18 +114,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await Promise.all([closeServer(proxy), closeServer(admin)])
       forwarder.close()
       await services.replay.close?.()
+      await services.revoked.close?.()
     },
   }
 }
 
-function createReplayStore(snapshot: Snapshot): ReplayStore {
+function createReplayStore(snapshot: Snapshot): ExpiringKeyStore {
   const replay = snapshot.resource.signatures.replay
   if (replay.store === 'redis') {
     throw new ConfigError([
       { file: snapshot.file, line: 0, key: 'signatures.replay.store', message: 'the redis replay store is not available yet; use memory' },
     ])
   }
-  return new MemoryReplayStore(snapshot.replayMaxEntries)
+  return new MemoryKeyStore(snapshot.replayMaxEntries)
 }
 
 function listen(server: Server, address: Address): Promise<AddressInfo> {

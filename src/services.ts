@@ -1,5 +1,5 @@
 import type { GatewayMetrics } from './metrics/metrics.js'
-import type { ReplayStore } from './replay/store.js'
+import type { ExpiringKeyStore } from './replay/store.js'
 import type { KeyServices } from './keys/types.js'
 import type { DecisionLog } from './log/decision.js'
 
@@ -9,7 +9,10 @@ import type { DecisionLog } from './log/decision.js'
  */
 export interface GatewayServices {
   readonly metrics: GatewayMetrics
-  readonly replay: ReplayStore
+  /** Signatures seen within the window. */
+  readonly replay: ExpiringKeyStore
+  /** Revoked `(iss, jti)` pairs until their `exp` (AAuth -11 §11.12). */
+  readonly revoked: ExpiringKeyStore
   readonly keys: KeyServices
   readonly log: DecisionLog
 }

@@ -3,6 +3,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AccessLevel } from '../identity.js'
 import type { AcceptHeaders } from '../http/render.js'
 import { RouteTable, type Matchable } from '../routes/match.js'
+import { ALWAYS_REQUIRED_COMPONENTS, isComputableComponent } from '../signature/components.js'
 import { loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig } from './schema.js'
@@ -10,8 +11,6 @@ import type { ResourceConfigView } from './view.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 
-/** The four components every AAuth signature must cover (AAuth -11 §11.3 "Covered Components"). */
-export const ALWAYS_REQUIRED_COMPONENTS = ['@method', '@authority', '@path', 'signature-key'] as const
 
 export interface Address {
   host: string
@@ -127,6 +126,9 @@ function compileRoute(
   if (r.policy !== undefined && policy === undefined) {
     problem(['routes', index, 'policy'], `no policy named "${r.policy}"`)
   }
+  r.components.forEach((c, i) => {
+    if (!isComputableComponent(c.toLowerCase())) problem(['routes', index, 'components', i], `the gateway cannot verify component "${c}"`)
+  })
   return {
     name: r.name,
     host: r.match.host?.toLowerCase(),

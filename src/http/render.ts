@@ -6,6 +6,7 @@ import {
   RequirementError,
   SignatureError,
   type ReasonCode,
+  type Requirement,
   type SignatureErrorCode,
 } from '../errors.js'
 import type { Decision } from '../metrics/metrics.js'
@@ -46,6 +47,7 @@ const LOCAL: Record<LocalReplyError['reason'], { status: number; error: string; 
   method_not_allowed: { status: 405, error: 'method_not_allowed', title: 'Method Not Allowed', decision: 'error' },
   body_too_large: { status: 413, error: 'payload_too_large', title: 'Content Too Large', decision: 'error' },
   bad_request: { status: 400, error: 'invalid_request', title: 'Bad Request', decision: 'error' },
+  unsupported_iss: { status: 403, error: 'unsupported_iss', title: 'Forbidden', decision: 'deny' },
   upstream_unreachable: { status: 502, error: 'bad_gateway', title: 'Bad Gateway', decision: 'error' },
   upstream_timeout: { status: 504, error: 'gateway_timeout', title: 'Gateway Timeout', decision: 'error' },
 }
@@ -58,7 +60,7 @@ export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
   if (err instanceof SignatureError) return renderSignatureError(err, accept)
   if (err instanceof RequirementError) {
     const headers: Record<string, string> = {
-      'aauth-requirement': requirementHeader(err),
+      'aauth-requirement': requirementHeader(err.requirement, err.resourceToken),
       'accept-signature-scheme': accept.schemes,
       'accept-signature-alg': accept.algorithms,
     }
@@ -89,6 +91,7 @@ function renderSignatureError(err: SignatureError, accept: AcceptHeaders): Local
   const extra = ACCEPT_HEADERS_FOR[err.code]
   if (extra === 'scheme') headers['accept-signature-scheme'] = accept.schemes
   if (extra === 'alg') headers['accept-signature-alg'] = accept.algorithms
+  if (err.requirement !== undefined) headers['aauth-requirement'] = requirementHeader(err.requirement)
   const body = err.requiredInput ? { required_input: err.requiredInput } : undefined
   const r = reply(401, headers, 'Unauthorized', err.code, err.message, 'challenge', err.reason, body)
   r.body.type = `urn:ietf:params:sig-error:${err.code}`
@@ -96,10 +99,10 @@ function renderSignatureError(err: SignatureError, accept: AcceptHeaders): Local
 }
 
 /** `AAuth-Requirement` is an RFC 8941 Dictionary; its data are parameters on `requirement`. */
-function requirementHeader(err: RequirementError): string {
+function requirementHeader(requirement: Requirement, resourceToken?: string): string {
   const params = new Map<string, string>()
-  if (err.resourceToken !== undefined) params.set('resource-token', err.resourceToken)
-  return serializeDictionary(new Map([['requirement', [new Token(err.requirement), params]]]))
+  if (resourceToken !== undefined) params.set('resource-token', resourceToken)
+  return serializeDictionary(new Map([['requirement', [new Token(requirement), params]]]))
 }
 
 function reply(

@@ -7,6 +7,7 @@ import { checkContentDigest } from '../signature/digest.js'
 import { checkFreshness } from '../signature/freshness.js'
 import { parseSignatureHeaders } from '../signature/parse.js'
 import { verifyRequestSignature } from '../signature/verify.js'
+import { checkNotRevoked } from '../resource/revocation.js'
 import { readBody } from './body.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
@@ -32,6 +33,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   checkFreshness(parsed, now, config.signatures.window)
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
+  await checkNotRevoked(resolved.identity, services.revoked)
   verifyRequestSignature(parsed, signed, resolved.key)
   services.metrics.verifyDuration.observe(
     { scheme: resolved.identity.scheme },

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Snapshot } from '../config/compile.js'
-import type { ReasonCode } from '../errors.js'
+import { LocalReplyError, type ReasonCode } from '../errors.js'
 import { renderError, type LocalReply } from '../http/render.js'
 import type { Decision } from '../metrics/metrics.js'
 import { createContext, type RequestContext } from '../pipeline/context.js'
 import { stages } from '../pipeline/stages.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
+import { REVOCATION_PATH, handleRevocation } from '../resource/revocation.js'
 import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, resourceJwks, resourceMetadata } from '../resource/metadata.js'
 
 /** Where the current snapshot lives; a reload replaces `current` in one assignment. */
@@ -23,6 +24,7 @@ export function createHandler(holder: SnapshotHolder, services: GatewayServices,
     const snapshot = holder.current
     if (req.method === 'GET' && serveWellKnown(req.url, snapshot, res)) return
     const ctx = createContext(req, res, snapshot, services)
+    if (ctx.signed.path === REVOCATION_PATH && snapshot.resource.signingKey) return revoke(ctx)
     try {
       for (const stage of stages) await stage(ctx)
     } catch (err) {
@@ -50,6 +52,18 @@ export function createHandler(holder: SnapshotHolder, services: GatewayServices,
       finish(ctx, localReply(ctx, err))
     }
   }
+}
+
+/** The revocation endpoint answers 200 with an empty body, or a local reply; never forwards. */
+async function revoke(ctx: RequestContext): Promise<void> {
+  try {
+    if (ctx.signed.method !== 'POST') throw new LocalReplyError('method_not_allowed', 'the revocation endpoint takes POST')
+    await handleRevocation(ctx)
+  } catch (err) {
+    return finish(ctx, localReply(ctx, err))
+  }
+  ctx.res.writeHead(200, { 'content-length': 0, 'cache-control': 'no-store' }).end()
+  record(ctx, 200, 'allow', 'ok')
 }
 
 function localReply(ctx: RequestContext, err: unknown): LocalReply {

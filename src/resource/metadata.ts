@@ -1,4 +1,5 @@
 import type { Snapshot } from '../config/compile.js'
+import { REVOCATION_PATH } from './revocation.js'
 
 export const RESOURCE_METADATA_PATH = '/.well-known/aauth-resource.json'
 export const RESOURCE_JWKS_PATH = '/.well-known/aauth-resource-jwks.json'
@@ -25,7 +26,7 @@ export function resourceMetadata(s: Snapshot): Record<string, unknown> {
   }
   if (r.signingKey) {
     metadata.jwks_uri = r.issuer + RESOURCE_JWKS_PATH
-    metadata.revocation_endpoint = r.issuer + '/.well-known/aauth-revocation'
+    metadata.revocation_endpoint = r.issuer + REVOCATION_PATH
   }
   return metadata
 }
