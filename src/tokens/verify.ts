@@ -19,18 +19,30 @@ export interface SignaturePlan {
  * refreshed once (cooldown permitting) and the check retried (Signature-Key §7.3).
  */
 export async function verifySignature(jwt: string, plan: SignaturePlan, ctx: ResolveContext): Promise<JWTPayload> {
-  const source = ctx.services.keySource
-  const policy = fetchPolicyFor(ctx.config)
-  const found = await source.serverKey(plan.query, policy)
+  const found = await issuerJwk(plan, ctx, false)
   try {
     return await verifyWith(jwt, found, plan, ctx)
   } catch (err) {
     if (!(err instanceof errors.JWSSignatureVerificationFailed) || found.fresh) throw joseFailure(err)
-    const again = await source.serverKey(plan.query, policy, { refresh: true })
+    const again = await issuerJwk(plan, ctx, true)
     if (again.jwk === found.jwk) throw joseFailure(err)
     return verifyWith(jwt, again, plan, ctx).catch((retryErr: unknown) => {
       throw joseFailure(retryErr)
     })
+  }
+}
+
+/**
+ * The issuer's JWK for `kid`. Discovery's own codes stand (`issuer_missing`, `issuer_mismatch`,
+ * `unknown_key`); an issuer whose keys cannot be fetched makes the JWT unverifiable: `invalid_jwt`
+ * rather than `invalid_key`, which would blame the agent's key.
+ */
+async function issuerJwk(plan: SignaturePlan, ctx: ResolveContext, refresh: boolean): Promise<FoundKey> {
+  try {
+    return await ctx.services.keySource.serverKey(plan.query, fetchPolicyFor(ctx.config), { refresh })
+  } catch (err) {
+    if (err instanceof SignatureError && err.code === 'invalid_key') throw new SignatureError('invalid_jwt', err.message)
+    throw err
   }
 }
 

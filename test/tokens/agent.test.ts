@@ -18,10 +18,13 @@ const delegate = testKey('Ed25519')
 const cnf = (): Record<string, unknown> => ({ ...delegate.publicJwk })
 const now = (): number => Math.floor(Date.now() / 1000)
 
-function context(overrides: { trust?: Record<string, unknown>; signatures?: Record<string, unknown> } = {}): ResolveContext {
+type Sections = { trust?: Record<string, unknown>; signatures?: Record<string, unknown>; limits?: Record<string, unknown> }
+
+function context(overrides: Sections = {}): ResolveContext {
   return resolveContext(resourceConfig({
     trust: { agent_providers: [agent.origin], insecure_issuers: [agent.origin], ...overrides.trust },
     signatures: overrides.signatures,
+    limits: overrides.limits,
   }))
 }
 
@@ -123,6 +126,39 @@ test('alg/kty mismatch: a header alg other than the issuer key alg is refused', 
   const es = testKey('ES256')
   const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: agent.keys[0]!.kid, typ: 'aa-agent+jwt' }).sign(es.privateKey)
   await refuses(forged, 'invalid_jwt')
+})
+
+test('an issuer whose JWKS cannot be fetched makes the token invalid_jwt (slow, huge, redirecting)', async () => {
+  const behaviours = [
+    { kind: 'status', status: 503 },
+    { kind: 'huge', bytes: 300_000 },
+    { kind: 'redirect', to: `${agent.origin.replace('127.0.0.1', 'localhost')}/jwks.json` },
+    { kind: 'slow', ms: 1500 },
+  ] as const
+  try {
+    for (const behaviour of behaviours) {
+      agent.jwks = behaviour
+      await refuses(await agent.agentToken(cnf()), 'invalid_jwt', context({ limits: { fetch_timeout: 1 } }))
+    }
+  } finally {
+    agent.jwks = { kind: 'ok' }
+  }
+})
+
+test('when a cached key fails to verify, the JWKS is refreshed once and the token retried', async () => {
+  const ctx = resolveContext(context().config, { serviceOptions: { refreshCooldownSeconds: 1 } })
+  const original = agent.keys[0]!
+  await verifyToken(await agent.agentToken(cnf()), ctx)
+  const reissued = { ...testKey('Ed25519'), kid: original.kid }
+  agent.keys[0] = reissued
+  try {
+    const token = await agent.agentToken(cnf(), {}, { key: reissued })
+    await refuses(token, 'invalid_jwt', ctx) // inside the cooldown: no refetch, the old key fails
+    await sleep(1100)
+    assert.equal((await verifyToken(token, ctx)).identity.agent, agent.origin)
+  } finally {
+    agent.keys[0] = original
+  }
 })
 
 test('an issuer key without alg is refused in the current format', async () => {
