@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
@@ -33,7 +33,12 @@ export async function startTestGateway(config: Record<string, unknown>, files: R
   const decisions: DecisionEntry[] = []
   const log: DecisionLog = { write: (e) => void decisions.push(e) }
   const gw = await startGateway({ configFile, log })
-  return Object.assign(gw, { dir, configFile, decisions, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
+  const close = gw.close.bind(gw)
+  return Object.assign(gw, {
+    close: async () => {
+      await close()
+      rmSync(dir, { recursive: true, force: true })
+    }, dir, configFile, decisions, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
 }
 
 export interface Answer {
