@@ -29,6 +29,16 @@ export type SignatureErrorCode = (typeof SIGNATURE_ERROR_CODES)[number]
 /** AAuth-Requirement values the gateway issues (AAuth protocol -11 §6). */
 export type Requirement = 'agent-token' | 'person-token' | 'auth-token'
 
+/** Reasons for local replies that are not about identity (see `LocalReplyError`). */
+export type LocalReason =
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'body_too_large'
+  | 'bad_request'
+  | 'unsupported_iss'
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
  * of `aauth_gateway_requests_total` (a closed set, CONTRACT §8), so never put data in them.
@@ -39,13 +49,7 @@ export type ReasonCode =
   | 'digest_mismatch'
   | 'requirement'
   | 'policy_denied'
-  | 'route_not_found'
-  | 'method_not_allowed'
-  | 'body_too_large'
-  | 'bad_request'
-  | 'unsupported_iss'
-  | 'upstream_unreachable'
-  | 'upstream_timeout'
+  | LocalReason
   | 'internal'
 
 export abstract class GatewayError extends Error {
@@ -105,18 +109,11 @@ export class PolicyDenied extends GatewayError {
   }
 }
 
-/** Local replies that are not about identity: 400, 404, 405, 413, 502, 504. */
+/** Local replies that are not about identity: 400, 403 (revocation), 404, 405, 413, 502, 504. */
 export class LocalReplyError extends GatewayError {
   override readonly name = 'LocalReplyError'
   constructor(
-    readonly reason:
-      | 'route_not_found'
-      | 'method_not_allowed'
-      | 'body_too_large'
-      | 'bad_request'
-      | 'unsupported_iss'
-      | 'upstream_unreachable'
-      | 'upstream_timeout',
+    readonly reason: LocalReason,
     detail: string,
   ) {
     super(detail)

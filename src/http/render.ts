@@ -5,6 +5,7 @@ import {
   PolicyDenied,
   RequirementError,
   SignatureError,
+  type LocalReason,
   type ReasonCode,
   type Requirement,
   type SignatureErrorCode,
@@ -42,7 +43,7 @@ const ACCEPT_HEADERS_FOR: Partial<Record<SignatureErrorCode, 'scheme' | 'alg'>> 
   unsupported_algorithm: 'alg',
 }
 
-const LOCAL: Record<LocalReplyError['reason'], { status: number; error: string; title: string; decision: Decision }> = {
+const LOCAL: Record<LocalReason, { status: number; error: string; title: string; decision: Decision }> = {
   route_not_found: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
   method_not_allowed: { status: 405, error: 'method_not_allowed', title: 'Method Not Allowed', decision: 'error' },
   body_too_large: { status: 413, error: 'payload_too_large', title: 'Content Too Large', decision: 'error' },

@@ -1,5 +1,6 @@
 import { SignatureError } from '../errors.js'
 import type { SignatureKeyMember } from './types.js'
+import { BACKSLASH, COLON, DQUOTE, EQUALS, LPAREN, RPAREN, SP, TOKEN_CHARS, charClass, isIn } from './chars.js'
 
 /**
  * The January-2026 wire format (CONTRACT §7, aauth-protocol.md §14), accepted only under
@@ -14,30 +15,10 @@ import type { SignatureKeyMember } from './types.js'
  * Every malformed input is `invalid_input`.
  */
 
-const SP = 0x20
-const DQUOTE = 0x22
-const BACKSLASH = 0x5c
-const EQUALS = 0x3d
-const LPAREN = 0x28
-const RPAREN = 0x29
-const COLON = 0x3a
-
-/** RFC 9110 tchar, plus ":" and "/" as sf-tokens allow (RFC 8941 §3.3.4). */
-const TOKEN_CHARS = charTable("!#$%&'*+-.^_`|~:/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 /** Pair names as the legacy clients wrote them: `scheme`, `jwt`, `well-known`, `kid`, ... */
-const NAME_CHARS = charTable('-_.0123456789abcdefghijklmnopqrstuvwxyz')
+const NAME_CHARS = charClass('-_.0123456789abcdefghijklmnopqrstuvwxyz')
 /** Both base64 alphabets (RFC 4648 §4 and §5): legacy clients sent the URL-safe one. */
-const BASE64_CHARS = charTable('+/-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
-
-function charTable(chars: string): Uint8Array {
-  const table = new Uint8Array(128)
-  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1
-  return table
-}
-
-function isIn(table: Uint8Array, code: number): boolean {
-  return code < 128 && table[code] === 1
-}
+const BASE64_CHARS = charClass('+/-_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
 
 function malformed(what: string): SignatureError {
   return new SignatureError('invalid_input', `legacy Signature-Key is malformed: ${what}`)

@@ -1,4 +1,5 @@
 import { SignatureError } from '../errors.js'
+import { BACKSLASH, COLON, COMMA, DQUOTE, EQUALS, LPAREN, PERCENT, RPAREN, SEMICOLON, SP } from './chars.js'
 import { isOWS, quoted, trimOWS } from './fields.js'
 
 /**
@@ -14,16 +15,6 @@ import { isOWS, quoted, trimOWS } from './fields.js'
  * `legacy.ts`); every structural problem here is `invalid_input`.
  */
 
-const COMMA = 0x2c
-const DQUOTE = 0x22
-const BACKSLASH = 0x5c
-const COLON = 0x3a
-const LPAREN = 0x28
-const RPAREN = 0x29
-const EQUALS = 0x3d
-const SEMICOLON = 0x3b
-const SP = 0x20
-const PERCENT = 0x25
 
 /** key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" ), RFC 8941 §3.1.2. */
 function isKeyChar(code: number, first: boolean): boolean {

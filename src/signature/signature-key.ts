@@ -1,5 +1,6 @@
 import { SignatureError } from '../errors.js'
 import { Token, isInnerList } from 'structured-headers'
+import { BACKSLASH, DQUOTE, EQUALS, KEY_CHARS as KEY, KEY_START, SEMICOLON, SP, TOKEN_CHARS as TOKEN, TOKEN_START, isIn } from './chars.js'
 import { parseLegacySignatureKey } from './legacy.js'
 import { plainValue, tryParseDictionary } from './sf.js'
 import type { SignatureKeyMember } from './types.js'
@@ -50,28 +51,6 @@ export function readSignatureKey(
   return { scheme: member[0].toString(), params, legacy: false }
 }
 
-const SP = 0x20
-const DQUOTE = 0x22
-const SEMICOLON = 0x3b
-const EQUALS = 0x3d
-const BACKSLASH = 0x5c
-
-/** sf-token characters (RFC 8941 §3.3.4): tchar, ":" and "/"; the first must be ALPHA or "*". */
-const TOKEN = charTable("!#$%&'*+-.^_`|~:/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-const TOKEN_START = charTable('*ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
-/** key characters (RFC 8941 §3.1.2); the first must be lcalpha or "*". */
-const KEY = charTable('_-.*0123456789abcdefghijklmnopqrstuvwxyz')
-const KEY_START = charTable('*abcdefghijklmnopqrstuvwxyz')
-
-function charTable(chars: string): Uint8Array {
-  const table = new Uint8Array(128)
-  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1
-  return table
-}
-
-function isIn(table: Uint8Array, code: number): boolean {
-  return code < 128 && table[code] === 1
-}
 
 /**
  * Fast path for the shape every AAuth client sends, `<token>;<key>="<text>";...` with no
