@@ -6,7 +6,7 @@ import type { CompiledPolicy } from './compile.js'
 import { buildPolicyContext, type PolicyRequest } from './context.js'
 import { evaluatePolicy, type DecisionReason, type PolicyDecision } from './evaluate.js'
 import { listDir, readSource } from './load.js'
-import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile } from './yaml.js'
+import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile } from '../config/yaml.js'
 
 /**
  * Policy test cases, run by `aauth-gateway test-policies [DIR]`.

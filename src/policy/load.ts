@@ -4,7 +4,7 @@ import { isSeq } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import { compilePolicy, type CompiledPolicy, type RuleKind } from './compile.js'
-import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from './yaml.js'
+import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from '../config/yaml.js'
 
 /**
  * Policy files (CONTRACT §4).

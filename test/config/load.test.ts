@@ -57,7 +57,7 @@ test('reports YAML syntax errors with a line', () => {
 test('substitutes ${ENV} in strings, with ${ENV:-default} and an error for unset variables', () => {
   const text = `listen: "\${HOST}:\${PORT:-8081}"\n${ROUTE}`
   assert.equal(parseConfigText(text, 'g.yaml', { HOST: '127.0.0.1' }).config.listen, '127.0.0.1:8081')
-  assert.deepEqual(problemsOf(() => parseConfigText(text, 'g.yaml', {})), ['1 : environment variable HOST is not set'])
+  assert.deepEqual(problemsOf(() => parseConfigText(text, 'g.yaml', {})), ['1 listen: environment variable HOST is not set'])
 })
 
 test('applies the documented defaults', () => {

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import type { ConfigProblem } from '../errors.js'
 
 /**
- * YAML reading shared by policy files and policy test files: every document of a file, with
+ * YAML reading shared by the config file, policy files and policy test files: every document, with
  * each schema problem mapped back to the line of the node it concerns.
  */
 
