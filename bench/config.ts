@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import type { RowDef } from './rows.js'
+
+/** The `@authority` bench agents sign: the gateway's configured `resource.authority`. */
+export const AUTHORITY = 'api.bench'
+
+/**
+ * Policies rows may name, as written to the policies directory. `agent` is the loopback agent
+ * server's origin. A realistic rule set: one trusted agent server, revoked delegates refused,
+ * writes need a scope.
+ */
+function policies(agent: string): Record<string, unknown>[] {
+  return [
+    {
+      name: 'bench-agents',
+      rules: [
+        { allow: `aauth.agent == ${JSON.stringify(agent)}` },
+        { deny: 'aauth.agent_delegate.startsWith("revoked-")' },
+        { require: 'request.method == "GET" || "data.write" in aauth.scope' },
+      ],
+    },
+  ]
+}
+
+/**
+ * Writes the gateway config (a temp dir holding `gateway.yaml` and `policies/`), with one route
+ * per gateway row. Decision lines and metrics stay on, as in production; the replay store keeps
+ * its default bound. Returns the config file's path.
+ */
+export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, agent: string | undefined): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-bench-'))
+  mkdirSync(join(dir, 'policies'))
+  const usesPolicy = rows.some((r) => r.policy !== undefined)
+  if (usesPolicy) {
+    if (agent === undefined) throw new Error('policy rows need the agent server')
+    const docs = policies(agent).map((p) => stringify(p))
+    writeFileSync(join(dir, 'policies', 'bench.yaml'), docs.join('---\n'))
+  }
+  const routes = rows
+    .filter((r) => r.via === 'gateway')
+    .map((r) => ({
+      name: r.prefix.slice(1),
+      match: { path_prefix: r.prefix },
+      upstream,
+      access: r.access ?? 'open',
+      ...(r.policy !== undefined ? { policy: r.policy } : {}),
+    }))
+  const config = {
+    listen: '127.0.0.1:0',
+    admin: '127.0.0.1:0',
+    resource: { issuer: `https://${AUTHORITY}`, authority: AUTHORITY },
+    trust: agent === undefined ? {} : { agent_providers: [agent], insecure_issuers: [agent] },
+    ...(usesPolicy ? { policies: './policies' } : {}),
+    routes,
+  }
+  const file = join(dir, 'gateway.yaml')
+  writeFileSync(file, stringify(config))
+  return file
+}

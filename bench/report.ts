@@ -1,0 +1,39 @@
+import type { Measurement } from './load.js'
+import type { RowDef } from './rows.js'
+
+export interface RowResult {
+  row: RowDef
+  m: Measurement
+  /** CPU µs the driven server's process spent per response; absent when it shares this process. */
+  cpuPerRequest: number | undefined
+}
+
+/** Most non-2xx answers (and connection errors) a row may have: above it the row FAILs. */
+export const MAX_FAILURE_RATIO = 0.01
+
+export function failed(r: RowResult): boolean {
+  return r.m.failures > r.m.responses * MAX_FAILURE_RATIO
+}
+
+/**
+ * The results table. Gateway rows are also compared with the plain-proxy row: their req/s as a
+ * ratio of its req/s, and the p50 they add to it.
+ */
+export function renderTable(results: readonly RowResult[]): string {
+  const base = results.find((r) => r.row.via === 'proxy')?.m
+  const header = ['row', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'non-2xx', 'req/s vs proxy', 'added p50 ms', 'notes']
+  const lines = results.map(({ row, m, cpuPerRequest }) => {
+    const vsProxy = row.via === 'gateway' && base ? [`${(m.rps / base.rps).toFixed(2)}x`, `+${(m.p50 - base.p50).toFixed(2)}`] : ['', '']
+    const cpu = cpuPerRequest === undefined ? '-' : Math.round(cpuPerRequest).toString()
+    const notes = [failed({ row, m, cpuPerRequest }) ? `FAIL ${statusList(m.statuses)}` : '', m.cutShort ? `cut short at ${m.seconds.toFixed(1)} s` : '']
+    return [row.name, Math.round(m.rps).toString(), m.p50.toFixed(2), m.p99.toFixed(2), cpu, `${m.failures}/${m.responses}`, ...vsProxy, notes.filter(Boolean).join('; ')]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)))
+  const format = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...lines.map(format)].join('\n')
+}
+
+export function statusList(statuses: ReadonlyMap<number, number>): string {
+  return [...statuses].map(([status, count]) => `${status}x${count}`).join(' ')
+}

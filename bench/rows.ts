@@ -1,0 +1,34 @@
+import type { AccessLevel } from '../src/identity.js'
+
+/** The server a row drives. */
+export type Target = 'backend' | 'proxy' | 'gateway'
+
+/**
+ * How the row's requests are made: one unsigned request reused, or pre-signed unique requests
+ * with an `hwk` key or with an agent token from the loopback agent server (`jwt` scheme).
+ */
+export type Auth = 'unsigned' | 'hwk' | 'agent-token'
+
+export interface RowDef {
+  name: string
+  via: Target
+  /** Request paths start with it; for a gateway row it is also its route's `path_prefix`. */
+  prefix: string
+  auth: Auth
+  /** Gateway rows: the route's `access`, and a policy from `bench/config.ts` by name. */
+  access?: AccessLevel
+  policy?: string
+}
+
+/**
+ * The rows, in the order they run and print. The `proxy` row is the baseline that gateway rows
+ * are compared with. A new row is one line here (and, for a new policy, one entry in config.ts).
+ */
+export const ROWS: readonly RowDef[] = [
+  { name: 'backend direct', via: 'backend', prefix: '/data', auth: 'unsigned' },
+  { name: 'plain proxy', via: 'proxy', prefix: '/data', auth: 'unsigned' },
+  { name: 'gateway open', via: 'gateway', prefix: '/open', auth: 'unsigned', access: 'open' },
+  { name: 'gateway pseudonymous (hwk)', via: 'gateway', prefix: '/hwk', auth: 'hwk', access: 'pseudonymous' },
+  { name: 'gateway identified (agent token, warm cache)', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified' },
+  { name: 'gateway identified + policy', via: 'gateway', prefix: '/policy', auth: 'agent-token', access: 'identified', policy: 'bench-agents' },
+]

@@ -1,0 +1,131 @@
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { startAgentServer, type AgentServer } from './agent.js'
+import { AUTHORITY, writeGatewayConfig } from './config.js'
+import { drive, probe, type RequestSource } from './load.js'
+import { launch, type Placement } from './processes.js'
+import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
+import { ROWS, type RowDef, type Target } from './rows.js'
+import { DECISION_LOG_NOTE, type Service } from './servers.js'
+import { fixedRequest, hwkCredential, presigned, type Credential } from './sources.js'
+
+/**
+ * `npm run bench`: backend direct, a plain http-proxy-3 proxy and the gateway, each driven by
+ * autocannon under the same conditions, one row at a time. `--in-process` runs the servers in
+ * this process instead of one child process each; other arguments pick rows by name.
+ */
+const LOAD = { connections: 32, seconds: 4, warmupSeconds: 1 } as const
+const args = process.argv.slice(2)
+const placement: Placement = args.includes('--in-process') ? 'in-process' : 'child'
+/** Other arguments select rows by a part of their name (all rows when none is given). */
+const filters = args.filter((a) => !a.startsWith('--'))
+const rows = ROWS.filter((r) => filters.length === 0 || filters.some((f) => r.name.includes(f)))
+/** Bounds on the pre-signed requests per row (5000 req/s is assumed before anything was measured). */
+const PRESIGN_MIN = 10_000
+const PRESIGN_MAX = 200_000
+
+async function main(): Promise<number> {
+  printHeader()
+  const opened: { close(): Promise<void> }[] = []
+  try {
+    const backend = await launch('backend', '', placement)
+    opened.push(backend)
+    const proxy = await launch('proxy', backend.url, placement)
+    opened.push(proxy)
+    const agent = ROWS.some((r) => r.auth === 'agent-token') ? await startAgentServer() : undefined
+    if (agent) opened.push(agent)
+    const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent?.origin), placement)
+    opened.push(gateway)
+    const services: Record<Target, Service> = { backend, proxy, gateway }
+
+    const results: RowResult[] = []
+    for (const row of rows) {
+      const source = await requestsFor(row, agent, results)
+      const service = services[row.via]
+      await checkOne(row, service.url, source)
+      if (row.policy !== undefined) await checkPolicyDenies(row, service.url, agent)
+      const result: RowResult = { row, ...(await measureRow(service, source)) }
+      results.push(result)
+      console.error(`  ${row.name}: ${Math.round(result.m.rps)} req/s, ${result.m.failures} failures (${statusList(result.m.statuses)})`)
+    }
+    console.log(`\n${renderTable(results)}\n`)
+    const bad = results.filter(failed)
+    for (const { row } of bad) console.error(`FAIL: ${row.name}: more than ${MAX_FAILURE_RATIO * 100}% of responses were not 2xx`)
+    return bad.length === 0 ? 0 : 1
+  } finally {
+    for (const s of opened.reverse()) await s.close()
+  }
+}
+
+/** Warm-up, then the timed run, reading the server process's CPU time around the latter. */
+async function measureRow(service: Service, source: RequestSource): Promise<Omit<RowResult, 'row'>> {
+  await drive(service.url, source, LOAD.connections, LOAD.warmupSeconds)
+  const before = await service.cpuMicros?.()
+  const m = await drive(service.url, source, LOAD.connections, LOAD.seconds)
+  const after = await service.cpuMicros?.()
+  return { m, cpuPerRequest: before === undefined || after === undefined ? undefined : (after - before) / m.responses }
+}
+
+/**
+ * The row's request source. A pre-signed supply is sized from the fastest row so far other than
+ * the backend's (no gateway row should outrun the plain proxy); a row that still runs out ends
+ * early and says so.
+ */
+async function requestsFor(row: RowDef, agent: AgentServer | undefined, done: readonly RowResult[]): Promise<RequestSource> {
+  if (row.auth === 'unsigned') return fixedRequest(`${row.prefix}/item`)
+  const credential = row.auth === 'hwk' ? hwkCredential() : await agentCredential(agent)
+  const hint = Math.max(0, ...done.filter((r) => r.row.via !== 'backend').map((r) => r.m.rps)) || 5000
+  const wanted = hint * (LOAD.seconds + LOAD.warmupSeconds) * 1.1 + LOAD.connections * 8
+  const count = Math.round(Math.min(PRESIGN_MAX, Math.max(PRESIGN_MIN, wanted)))
+  const t0 = performance.now()
+  const source = presigned(credential, AUTHORITY, row.prefix, count)
+  console.error(`  ${row.name}: signed ${count} requests in ${Math.round(performance.now() - t0)} ms`)
+  return source
+}
+
+function agentCredential(agent: AgentServer | undefined): Promise<Credential> {
+  if (!agent) throw new Error('agent-token rows need the agent server')
+  return agent.credential('bench-delegate-1')
+}
+
+/** Before timing a row, one of its requests must come back 200 (this also warms key caches). */
+async function checkOne(row: RowDef, url: string, source: RequestSource): Promise<void> {
+  const req = source.next()
+  if (req === undefined) throw new Error(`${row.name}: no request to check`)
+  const answer = await probe(url, req)
+  if (answer.status !== 200) {
+    throw new Error(`${row.name}: the check request got ${answer.status}, not 200: ${answer.body.slice(0, 300)}`)
+  }
+}
+
+/** A policy row must really be enforcing: a revoked delegate's signed request gets 403. */
+async function checkPolicyDenies(row: RowDef, url: string, agent: AgentServer | undefined): Promise<void> {
+  if (!agent) throw new Error('policy rows need the agent server')
+  const revoked = presigned(await agent.credential('revoked-bench'), AUTHORITY, row.prefix, 1).next()
+  const answer = revoked && (await probe(url, revoked))
+  if (answer?.status !== 403) throw new Error(`${row.name}: a revoked delegate got ${answer?.status}, not 403: the policy is not in force`)
+}
+
+function printHeader(): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ')
+  console.log(`aauth-gateway bench: node ${process.version}, ${availableParallelism()} cores (${cpu}), ${process.platform}/${process.arch}, load average ${load}`)
+  console.log(
+    `load: autocannon, ${LOAD.connections} connections, pipelining 1, ${LOAD.warmupSeconds} s warm-up + ${LOAD.seconds} s per row, ` +
+      `every request built through setupRequest in every row`,
+  )
+  console.log(
+    `servers: backend, plain proxy and gateway ${placement === 'child' ? 'each in its own child process' : 'all in the load generator process'}, on 127.0.0.1; ` +
+      `load generator shares the same cores`,
+  )
+  console.log(`gateway: decision log ${DECISION_LOG_NOTE}; metrics on; memory replay store; signed rows use unique pre-signed requests`)
+  console.log(`latency: ms over 2xx responses, from exact per-response samples; non-2xx counts non-2xx answers plus socket errors`)
+  console.log(`cpu µs/req: CPU time of the driven server's own process per response (the proxy and gateway rows exclude the backend)`)
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`FAIL: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,99 @@
+import { createWriteStream } from 'node:fs'
+import { Agent, createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ProxyServer } from 'http-proxy-3'
+import { startGateway } from '../src/gateway.js'
+import { JsonLineLog } from '../src/log/decision.js'
+
+/**
+ * The three servers the benchmark drives. Each can run in this process or in a child
+ * (`bench/child.ts` calls `startService` there), so every row is measured the same way.
+ */
+export type ServiceKind = 'backend' | 'proxy' | 'gateway'
+
+export interface Service {
+  /** `http://127.0.0.1:port` */
+  readonly url: string
+  /** CPU time (user + system, µs) its process has used; only for a service in its own process. */
+  cpuMicros?(): Promise<number>
+  close(): Promise<void>
+}
+
+/** What the bench says about the decision log, printed with the parameters. */
+export const DECISION_LOG_NOTE = 'JSON lines written to /dev/null (serialisation and write cost included)'
+
+/** `arg` is the upstream URL for `proxy`, the config file for `gateway`, unused for `backend`. */
+export function startService(kind: ServiceKind, arg: string): Promise<Service> {
+  switch (kind) {
+    case 'backend':
+      return startBackend()
+    case 'proxy':
+      return startPlainProxy(arg)
+    case 'gateway':
+      return startBenchGateway(arg)
+  }
+}
+
+const BODY = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'bench backend' })
+
+/** A tiny upstream: answers every request with the same small JSON body. */
+async function startBackend(): Promise<Service> {
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) }).end(BODY)
+    })
+  })
+  return serve(server, async () => undefined)
+}
+
+/**
+ * The baseline: `http-proxy-3` with a keep-alive agent sized like the gateway's forwarder, on a
+ * server with the gateway's keep-alive timeout, and nothing else.
+ */
+async function startPlainProxy(upstream: string): Promise<Service> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 })
+  const proxy = new ProxyServer({ agent, xfwd: true })
+  proxy.on('error', () => undefined)
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    proxy.web(req, res, { target: upstream }, () => {
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+  })
+  return serve(server, async () => {
+    proxy.close()
+    agent.destroy()
+  })
+}
+
+async function startBenchGateway(configFile: string): Promise<Service> {
+  const sink = createWriteStream('/dev/null')
+  const gw = await startGateway({ configFile, log: new JsonLineLog(sink) })
+  return {
+    url: gw.url,
+    close: async () => {
+      await gw.close()
+      sink.end()
+    },
+  }
+}
+
+function serve(server: Server, onClose: () => Promise<void>): Promise<Service> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: async () => {
+          await new Promise<void>((r) => {
+            server.close(() => r())
+            server.closeAllConnections()
+          })
+          await onClose()
+        },
+      })
+    })
+  })
+}

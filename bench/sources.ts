@@ -1,0 +1,43 @@
+import { generateKeyPairSync } from 'node:crypto'
+import { signRequest, type SigningKey } from '../src/client/sign.js'
+import type { BenchRequest, RequestSource } from './load.js'
+
+/** How an agent signs: its key and the `Signature-Key` member value (after `label=`). */
+export interface Credential {
+  key: SigningKey
+  signatureKey: string
+}
+
+/** A fresh Ed25519 key presented inline (`hwk`, Signature-Key -08 §3.1): a pseudonymous agent. */
+export function hwkCredential(): Credential {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const { x } = publicKey.export({ format: 'jwk' })
+  return {
+    key: { alg: 'Ed25519', privateKey },
+    signatureKey: `hwk;alg="Ed25519";kty="OKP";crv="Ed25519";x="${x}"`,
+  }
+}
+
+/** The same unsigned request, over and over. */
+export function fixedRequest(path: string): RequestSource {
+  const request: BenchRequest = { method: 'GET', path, headers: {} }
+  return { next: () => request, remaining: () => Infinity }
+}
+
+/**
+ * `count` requests signed now, each for its own path (`{prefix}/{i}`), so the replay store never
+ * sees the same (key, created, method, authority, path) twice. Each is handed out once.
+ */
+export function presigned(cred: Credential, authority: string, prefix: string, count: number): RequestSource {
+  const requests: BenchRequest[] = []
+  for (let i = 0; i < count; i++) {
+    const path = `${prefix}/${i}`
+    const headers = signRequest({ method: 'GET', authority, target: path }, cred.key, { signatureKey: cred.signatureKey })
+    requests.push({ method: 'GET', path, headers })
+  }
+  let used = 0
+  return {
+    next: () => requests[used++],
+    remaining: () => requests.length - used,
+  }
+}
