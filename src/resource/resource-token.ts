@@ -31,7 +31,13 @@ export async function mintResourceToken(
     agent_jkt: presented.thumbprint,
     scope: scope.join(' '),
   }
-  if (typeof claims.jti === 'string') payload.presented_jti = claims.jti
+  if (typeof claims.jti === 'string') {
+    payload.presented_jti = claims.jti
+    // -11 renamed `person_token_jti` to `presented_jti` (same value). Person servers built before
+    // the rename (e.g. @hellocoop/mockin 2.0) still require the old name, so a token minted on a
+    // person token also carries it. On a step-up the jti is an auth token's: no alias then.
+    if (presented.tokenType === 'aa-person+jwt') payload.person_token_jti = claims.jti
+  }
   for (const copied of ['mission_s256', 'tenant'] as const) {
     if (typeof claims[copied] === 'string') payload[copied] = claims[copied]
   }
