@@ -34,7 +34,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
   await checkNotRevoked(resolved.identity, services.revoked)
-  verifyRequestSignature(parsed, signed, resolved.key)
+  const base = verifyRequestSignature(parsed, signed, resolved.key)
   services.metrics.verifyDuration.observe(
     { scheme: resolved.identity.scheme },
     Number(process.hrtime.bigint() - started) / 1e9,
@@ -45,7 +45,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
     checkContentDigest(headerValue(signed.headers['content-digest']), ctx.body)
   }
 
-  const key = replayKey(resolved.key.thumbprint, parsed.created, signed.method, signed.authority, signed.path)
+  const key = replayKey(resolved.key.thumbprint, base)
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
   if (!(await services.replay.remember(key, 2 * config.signatures.window))) {
     services.metrics.replayRejected.inc()

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 
 /**
@@ -16,9 +17,15 @@ export interface ExpiringKeyStore {
   close?(): Promise<void>
 }
 
-/** The spec's suggested tuple: (key thumbprint, created, @method, @authority, @path). */
-export function replayKey(thumbprint: string, created: number, method: string, authority: string, path: string): string {
-  return `${thumbprint} ${created} ${method} ${authority} ${path}`
+/**
+ * The key thumbprint and a SHA-256 of the verified signature base. The spec's suggested tuple
+ * (thumbprint, created, @method, @authority, @path) is all inside the base, which also holds
+ * every other covered component: two requests that differ only in a covered `content-digest`
+ * or `@query` (a person server revoking two tokens in the same second) are not replays of each
+ * other, while the same signed message is one however its signature bytes or label are dressed.
+ */
+export function replayKey(thumbprint: string, signatureBase: string): string {
+  return `${thumbprint} ${createHash('sha256').update(signatureBase).digest('base64url')}`
 }
 
 /**

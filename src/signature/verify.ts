@@ -12,10 +12,12 @@ import type { ParsedSignature, SignedRequest, VerifyKey } from './types.js'
  * After it, when `content-digest` is covered, `checkContentDigest` (the signature proved the
  * header; that proves the body). Replay is `src/replay`'s. `keyid` is not compared: the key
  * always comes from `Signature-Key` (AAuth profile), and `keyid` has no defined meaning there.
+ * Returns the verified signature base, which the replay defence keys on.
  */
-export function verifyRequestSignature(parsed: ParsedSignature, req: SignedRequest, key: VerifyKey): void {
+export function verifyRequestSignature(parsed: ParsedSignature, req: SignedRequest, key: VerifyKey): string {
   const base = buildSignatureBase(parsed, req)
   if (!verifySignatureBytes(key, base, parsed.signature)) {
     throw new SignatureError('invalid_signature', 'the signature does not verify with the Signature-Key key')
   }
+  return base
 }
