@@ -33,12 +33,12 @@ export function createHandler(holder: SnapshotHolder, services: GatewayServices,
     const route = ctx.route
     if (route === undefined) return finish(ctx, localReply(ctx, new Error('no route after stages')))
     const upstreamStart = process.hrtime.bigint()
-    let status = 0
-    // Registered before forwarding: a small upstream answer can finish before `forward` resolves.
-    const onFinish = (): void => record(ctx, status, 'allow', ctx.policy?.result === 'deny' ? 'shadow_deny' : 'ok')
+    // Registered before forwarding: a small upstream answer can finish before `forward` resolves,
+    // so the status logged is the one written to the response, not `forward`'s result.
+    const onFinish = (): void => record(ctx, res.statusCode, 'allow', ctx.policy?.result === 'deny' ? 'shadow_deny' : 'ok')
     res.once('finish', onFinish)
     try {
-      status = await forwarder.forward(ctx, route)
+      const status = await forwarder.forward(ctx, route)
       services.metrics.upstreamDuration.observe(
         { route: route.name, status_class: `${Math.floor(status / 100)}xx` },
         Number(process.hrtime.bigint() - upstreamStart) / 1e9,

@@ -242,6 +242,7 @@ describe('gateway core (hwk, open and pseudonymous routes)', () => {
     assert.equal(gw.decisions.length, before + 1)
     assert.equal(entry?.route, 'data')
     assert.equal(entry?.decision, 'allow')
+    assert.equal(entry?.status, 200, 'a forwarded request logs the status the backend answered')
     assert.ok(!JSON.stringify(entry).includes(key.publicJwk.x as string))
   })
 })
