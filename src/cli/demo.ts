@@ -1,5 +1,11 @@
-/** `aauth-gateway demo`: the agent-delegation flow end to end on loopback (see src/demo/). */
+import { runDemo } from '../demo/run.js'
+
+/**
+ * `aauth-gateway demo`: starts an agent server, a person server, an echo backend and the gateway
+ * on loopback, runs the agent-delegation flow end to end (src/demo/) and prints each exchange.
+ * Exit 0 when every step passed, 1 otherwise.
+ */
 export async function demoCommand(_args: string[]): Promise<number> {
-  process.stderr.write('demo: not available yet\n')
-  return 1
+  const { passed } = await runDemo()
+  return passed ? 0 : 1
 }

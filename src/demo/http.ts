@@ -1,0 +1,99 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One request to a demo server, body read whole. */
+export interface JsonRequest {
+  method: string
+  /** Path and query, as received. */
+  target: string
+  headers: IncomingHttpHeaders
+  body: Buffer
+}
+
+export type JsonHandler = (req: JsonRequest) => unknown
+
+/** A refusal a handler throws; answered as `{"error", "detail"}` with its status. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+export interface LoopbackServer {
+  /** `http://127.0.0.1:port`: the server's issuer identifier in this demo. */
+  readonly origin: string
+  close(): Promise<void>
+}
+
+/**
+ * A tiny JSON server on an ephemeral loopback port, for the demo's agent and person servers.
+ * `routes` is keyed `"METHOD /path"`; a handler returns the JSON body of a 200.
+ */
+export async function startJsonServer(routes: Readonly<Record<string, JsonHandler>>): Promise<LoopbackServer> {
+  const server = createServer((req, res) => {
+    void respond(req, routes).then(({ status, body }) => {
+      const text = JSON.stringify(body)
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+async function respond(req: IncomingMessage, routes: Readonly<Record<string, JsonHandler>>): Promise<{ status: number; body: unknown }> {
+  const target = req.url ?? '/'
+  const handler = routes[`${req.method ?? 'GET'} ${target.split('?')[0] ?? '/'}`]
+  if (handler === undefined) return { status: 404, body: { error: 'not_found', detail: 'no such endpoint' } }
+  try {
+    const body = await readAll(req)
+    return { status: 200, body: await handler({ method: req.method ?? 'GET', target, headers: req.headers, body }) }
+  } catch (err) {
+    if (err instanceof HttpProblem) return { status: err.status, body: { error: err.error, detail: err.message } }
+    return { status: 500, body: { error: 'server_error', detail: (err as Error).message } }
+  }
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+/** The body as a JSON object, or a 400. */
+export function jsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new HttpProblem(400, 'invalid_request', 'the body must be JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpProblem(400, 'invalid_request', 'the body must be a JSON object')
+  }
+  return value as Record<string, unknown>
+}
+
+/** GETs a JSON object (discovery documents, JWKS). */
+export async function getJson(url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { headers: { accept: 'application/json' } })
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`)
+  return (await res.json()) as Record<string, unknown>
+}
