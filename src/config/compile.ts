@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AccessLevel } from '../identity.js'
@@ -8,6 +9,7 @@ import { loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig } from './schema.js'
 import type { ResourceConfigView } from './view.js'
+import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 
@@ -56,7 +58,27 @@ export interface Snapshot {
 
 /** Loads, validates and compiles a config file; every problem is reported at once. */
 export async function buildSnapshot(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Snapshot> {
-  return compileConfig(loadConfigFile(file, env))
+  try {
+    return await compileConfig(loadConfigFile(file, env))
+  } catch (err) {
+    // Config problems stop compilation before policies load; `check` still owes the policy ones.
+    if (!(err instanceof ConfigError) || err.problems.some((p) => p.file !== file)) throw err
+    const more = policyProblemsFor(file)
+    throw more.length > 0 ? new ConfigError([...err.problems, ...more]) : err
+  }
+}
+
+/** Problems in the policy directory a (possibly invalid) config file names, if it names one. */
+function policyProblemsFor(file: string): ConfigProblem[] {
+  let dir: unknown
+  try {
+    dir = (readYamlFile(readFileSync(file, 'utf8'), file, []).docs[0]?.value as { policies?: unknown } | undefined)?.policies
+    if (typeof dir !== 'string') return []
+    loadPolicyDir(resolve(dirname(resolve(file)), dir))
+    return []
+  } catch (err) {
+    return err instanceof ConfigError ? [...err.problems] : []
+  }
 }
 
 export async function compileConfig({ file, config, lineOf }: LoadedConfig): Promise<Snapshot> {

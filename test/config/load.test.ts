@@ -97,3 +97,20 @@ test('`aauth-gateway check` exits 0 on the shipped config and 1 with file:line e
     return true
   })
 })
+
+test('reports config and policy problems together', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
+  const file = join(dir, 'g.yaml')
+  writeFileSync(file, `routes:\n  - name: a\n    upstream: "http://127.0.0.1:1"\n    acess: open\npolicies: p\n`)
+  const { mkdirSync } = await import('node:fs')
+  mkdirSync(join(dir, 'p'))
+  writeFileSync(join(dir, 'p', 'x.yaml'), `name: x\nrules:\n  - allow: 'aauth.agnet == "a"'\n`)
+  await assert.rejects(buildSnapshot(file), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.deepEqual(
+      err.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line} ${p.key}`),
+      ['g.yaml:4 routes.0.acess', 'p/x.yaml:3 rules.0.allow'],
+    )
+    return true
+  })
+})
