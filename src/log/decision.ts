@@ -16,6 +16,8 @@ export interface DecisionEntry {
   user: string
   policy: string
   rule: string
+  /** `file:line` of the rule that decided. */
+  rule_at: string
   mode: string
   latency_ms: number
 }

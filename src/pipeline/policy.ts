@@ -10,6 +10,8 @@ export interface PolicyOutcome {
   result: 'allow' | 'deny'
   /** The rule that decided, as written (`deny: ...`), when one did. */
   rule: string | undefined
+  /** `file:line` of that rule, for the decision log. */
+  where: string | undefined
   /** Why evaluation failed, when it did (fail closed). */
   error: string | undefined
 }
@@ -25,10 +27,12 @@ export function applyPolicy(ctx: RequestContext): void {
   const request = policyRequestFrom(ctx.signed.method, ctx.req.url ?? '/', ctx.req.headers.host ?? '', ctx.req.headers)
   const decision = evaluatePolicy(policy, buildPolicyContext(ctx.identity, request, policy.reads, new Date()))
   const rule = decision.rule ? `${decision.rule.kind}: ${decision.rule.source}` : undefined
-  ctx.policy = { policy: policy.name, result: decision.result, rule, error: decision.error }
+  const where = decision.rule ? `${decision.rule.file}:${decision.rule.line}` : undefined
+  ctx.policy = { policy: policy.name, result: decision.result, rule, where, error: decision.error }
   ctx.services.metrics.policyDecisions.inc({ route: route.name, policy: policy.name, result: decision.result, mode: route.mode })
   if (decision.result === 'deny' && route.mode === 'enforce') {
-    const where = decision.rule ? ` (${decision.rule.file}:${decision.rule.line})` : ''
-    throw new PolicyDenied(policy.name, rule ?? decision.detail, `policy "${policy.name}" denied this request: ${decision.detail}${where}${decision.error ? `: ${decision.error}` : ''}`)
+    // The rule's file and line stay in the decision log: a client has no use for server paths.
+    const detail = `policy "${policy.name}" denied this request: ${decision.detail}${decision.error ? `: ${decision.error}` : ''}`
+    throw new PolicyDenied(policy.name, rule ?? decision.detail, detail)
   }
 }

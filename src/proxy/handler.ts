@@ -110,6 +110,7 @@ function record(ctx: RequestContext, status: number, decision: Decision, reason:
     user: id.user,
     policy: ctx.policy?.policy ?? '',
     rule: ctx.policy?.rule ?? ctx.policy?.error ?? '',
+    rule_at: ctx.policy?.where ?? '',
     mode: ctx.route?.mode ?? '',
     latency_ms: Math.round(seconds * 1e6) / 1e3,
   })
