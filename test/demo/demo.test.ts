@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
 import { describe, test } from 'node:test'
 import { runDemo } from '../../src/demo/run.js'
 
-const BIN = fileURLToPath(new URL('../../../bin/aauth-gateway.js', import.meta.url))
+// Tests run from the repository root (npm test), whether compiled or through tsx.
+const BIN = resolve('bin/aauth-gateway.js')
 
 describe('aauth-gateway demo', () => {
   test('runs the agent-delegation flow in-process: every step passes and the key exchanges are printed', async () => {
