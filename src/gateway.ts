@@ -115,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       forwarder.close()
       await services.replay.close?.()
       await services.revoked.close?.()
+      services.log.flush?.()
     },
   }
 }

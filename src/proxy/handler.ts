@@ -92,8 +92,7 @@ function record(ctx: RequestContext, status: number, decision: Decision, reason:
   const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
   const route = ctx.route?.name ?? ''
   const { metrics, log } = ctx.services
-  metrics.requests.inc({ route, decision, reason, level: ctx.identity.level })
-  metrics.requestDuration.observe({ route, decision }, seconds)
+  metrics.finished(route, decision, reason, ctx.identity.level, seconds)
   const id = ctx.identity
   log.write({
     time: new Date().toISOString(),
