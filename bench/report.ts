@@ -4,6 +4,8 @@ import type { RowDef } from './rows.js'
 export interface RowResult {
   row: RowDef
   m: Measurement
+  /** The same row at one connection: latency without queueing. */
+  solo: Measurement
   /** CPU µs the driven server's process spent per response; absent when it shares this process. */
   cpuPerRequest: number | undefined
 }
@@ -20,13 +22,17 @@ export function failed(r: RowResult): boolean {
  * ratio of its req/s, and the p50 they add to it.
  */
 export function renderTable(results: readonly RowResult[]): string {
-  const base = results.find((r) => r.row.via === 'proxy')?.m
-  const header = ['row', 'req/s', 'p50 ms', 'p99 ms', 'cpu µs/req', 'non-2xx', 'req/s vs proxy', 'added p50 ms', 'notes']
-  const lines = results.map(({ row, m, cpuPerRequest }) => {
-    const vsProxy = row.via === 'gateway' && base ? [`${(m.rps / base.rps).toFixed(2)}x`, `+${(m.p50 - base.p50).toFixed(2)}`] : ['', '']
+  const proxy = results.find((r) => r.row.via === 'proxy')
+  const base = proxy?.m
+  const header = ['row', 'req/s', 'p50 ms', 'p99 ms', 'p50 solo ms', 'cpu µs/req', 'non-2xx', 'req/s vs proxy', 'added p50 solo ms', 'notes']
+  const lines = results.map(({ row, m, solo, cpuPerRequest }) => {
+    const vsProxy =
+      row.via === 'gateway' && base && proxy
+        ? [`${(m.rps / base.rps).toFixed(2)}x`, `+${(solo.p50 - proxy.solo.p50).toFixed(2)}`]
+        : ['', '']
     const cpu = cpuPerRequest === undefined ? '-' : Math.round(cpuPerRequest).toString()
-    const notes = [failed({ row, m, cpuPerRequest }) ? `FAIL ${statusList(m.statuses)}` : '', m.cutShort ? `cut short at ${m.seconds.toFixed(1)} s` : '']
-    return [row.name, Math.round(m.rps).toString(), m.p50.toFixed(2), m.p99.toFixed(2), cpu, `${m.failures}/${m.responses}`, ...vsProxy, notes.filter(Boolean).join('; ')]
+    const notes = [failed({ row, m, solo, cpuPerRequest }) ? `FAIL ${statusList(m.statuses)}` : '', m.cutShort ? `cut short at ${m.seconds.toFixed(1)} s` : '']
+    return [row.name, Math.round(m.rps).toString(), m.p50.toFixed(2), m.p99.toFixed(2), solo.p50.toFixed(2), cpu, `${m.failures}/${m.responses}`, ...vsProxy, notes.filter(Boolean).join('; ')]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)))
   const format = (cells: readonly string[]): string =>

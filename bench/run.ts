@@ -14,6 +14,8 @@ import { fixedRequest, hwkCredential, presigned, type Credential } from './sourc
  * this process instead of one child process each; other arguments pick rows by name.
  */
 const LOAD = { connections: 32, seconds: 4, warmupSeconds: 1 } as const
+/** Latency without queueing: one connection, one request at a time (the gateway's own cost). */
+const SOLO = { connections: 1, seconds: 1 } as const
 const args = process.argv.slice(2)
 const placement: Placement = args.includes('--in-process') ? 'in-process' : 'child'
 /** Other arguments select rows by a part of their name (all rows when none is given). */
@@ -62,7 +64,8 @@ async function measureRow(service: Service, source: RequestSource): Promise<Omit
   const before = await service.cpuMicros?.()
   const m = await drive(service.url, source, LOAD.connections, LOAD.seconds)
   const after = await service.cpuMicros?.()
-  return { m, cpuPerRequest: before === undefined || after === undefined ? undefined : (after - before) / m.responses }
+  const solo = await drive(service.url, source, SOLO.connections, SOLO.seconds)
+  return { m, solo, cpuPerRequest: before === undefined || after === undefined ? undefined : (after - before) / m.responses }
 }
 
 /**
@@ -74,7 +77,7 @@ async function requestsFor(row: RowDef, agent: AgentServer | undefined, done: re
   if (row.auth === 'unsigned') return fixedRequest(`${row.prefix}/item`)
   const credential = row.auth === 'hwk' ? hwkCredential() : await agentCredential(agent)
   const hint = Math.max(0, ...done.filter((r) => r.row.via !== 'backend').map((r) => r.m.rps)) || 5000
-  const wanted = hint * (LOAD.seconds + LOAD.warmupSeconds) * 1.1 + LOAD.connections * 8
+  const wanted = hint * (LOAD.seconds + LOAD.warmupSeconds) * 1.1 + LOAD.connections * 8 + 5000 * SOLO.seconds
   const count = Math.round(Math.min(PRESIGN_MAX, Math.max(PRESIGN_MIN, wanted)))
   const t0 = performance.now()
   const source = presigned(credential, AUTHORITY, row.prefix, count)
@@ -119,6 +122,7 @@ function printHeader(): void {
   )
   console.log(`gateway: decision log ${DECISION_LOG_NOTE}; metrics on; memory replay store; signed rows use unique pre-signed requests`)
   console.log(`latency: ms over 2xx responses, from exact per-response samples; non-2xx counts non-2xx answers plus socket errors`)
+  console.log(`p50 solo: p50 with ${SOLO.connections} connection for ${SOLO.seconds} s after the loaded run (no queueing); "added" compares it with the plain proxy's`)
   console.log(`cpu µs/req: CPU time of the driven server's own process per response (the proxy and gateway rows exclude the backend)`)
 }
 

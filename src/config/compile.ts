@@ -46,6 +46,12 @@ export interface Snapshot {
   readonly listen: Address
   readonly admin: Address
   readonly resource: ResourceIdentity
+  /**
+   * The resource view the revocation endpoint verifies under: servers revoke by signing with
+   * `jwks_uri` (AAuth -11 §11.12), so it is accepted there even when `signatures.schemes`
+   * does not let agents use it; other schemes then get 403 `unsupported_iss`.
+   */
+  readonly revocationView: ResourceIdentity
   readonly routes: RouteTable<CompiledRoute>
   readonly routeNames: readonly string[]
   readonly policies: ReadonlyMap<string, CompiledPolicy>
@@ -116,11 +122,16 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
+  const resource = resourceIdentity(config, signingKey)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
     admin: parseAddress(config.admin),
-    resource: resourceIdentity(config, signingKey),
+    resource,
+    revocationView: {
+      ...resource,
+      signatures: { ...resource.signatures, schemes: [...new Set([...resource.signatures.schemes, 'jwks_uri' as const])] },
+    },
     routes: new RouteTable(routes),
     routeNames: routes.map((r) => r.name),
     policies,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CompiledRoute, Snapshot } from '../config/compile.js'
+import type { CompiledRoute, ResourceIdentity, Snapshot } from '../config/compile.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
 import type { GatewayServices } from '../services.js'
 import type { ParsedSignature, SignedRequest } from '../signature/types.js'
@@ -19,6 +19,8 @@ export interface RequestContext {
   /** The public request as the agent signed it (authority from `resource.authority`). */
   readonly signed: SignedRequest
   route: CompiledRoute | undefined
+  /** What signatures are verified against: the snapshot's resource view, unless a stage narrows it. */
+  keyConfig: ResourceIdentity
   signature: ParsedSignature | null
   /** The body, when a stage had to buffer it (content-digest); otherwise it streams upstream. */
   body: Buffer | undefined
@@ -49,6 +51,7 @@ export function createContext(
       headers: req.headers,
     },
     route: undefined,
+    keyConfig: snapshot.resource,
     signature: null,
     body: undefined,
     identity: ANONYMOUS,

@@ -22,7 +22,7 @@ import { routeOf } from './route.js'
 export async function verifySignature(ctx: RequestContext): Promise<void> {
   const { snapshot, signed, services } = ctx
   const route = routeOf(ctx)
-  const config = snapshot.resource
+  const config = ctx.keyConfig
   const parsed = parseSignatureHeaders(signed.headers, { legacy: config.signatures.legacy })
   if (parsed === null) return
   ctx.signature = parsed

@@ -47,6 +47,7 @@ export function revocationKey(issuer: string, jti: string): string {
  */
 export async function handleRevocation(ctx: RequestContext): Promise<void> {
   ctx.route = REVOCATION_ROUTE
+  ctx.keyConfig = ctx.snapshot.revocationView
   stripForgedIdentity(ctx)
   await verifySignature(ctx)
   const caller = ctx.identity

@@ -222,3 +222,37 @@ describe('the revocation endpoint (AAuth -11 §11.12)', () => {
     assert.equal(res.status, 405)
   })
 })
+
+describe('the revocation endpoint when agents may not use jwks_uri', () => {
+  test('still takes jwks_uri revocations from a trusted person server, while agent routes refuse the scheme', async () => {
+    const ps = await startAgentServer()
+    const backend = await startBackend()
+    const gw = await startTestGateway(
+      {
+        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+        trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
+        signatures: { schemes: ['jwt'] },
+        routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'identified' }],
+      },
+      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+    )
+    try {
+      const k = ps.keys.at(-1) ?? ps.addKey()
+      const signatureKey = `jwks_uri;id="${ps.origin}";dwk="aauth-person.json";kid="${k.kid}"`
+      const body = JSON.stringify({ jti: 'revoked-1', exp: Math.floor(Date.now() / 1000) + 600 })
+      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body }
+      const headers = signRequest({ ...init, authority: AUTHORITY, target: REVOCATION }, k, { signatureKey, components: BODY_COMPONENTS })
+      const res = await send(gw, REVOCATION, { ...init, headers: { ...init.headers, ...headers } })
+      assert.equal(res.status, 200, res.text)
+
+      const agentCall = signRequest({ method: 'GET', authority: AUTHORITY, target: '/data/x' }, k, { signatureKey })
+      const refused = await send(gw, '/data/x', { headers: agentCall })
+      assert.equal(refused.headers.get('signature-error'), 'error=unsupported_scheme')
+      assert.equal(refused.headers.get('accept-signature-scheme'), 'jwt')
+    } finally {
+      await gw.close()
+      await backend.close()
+      await ps.close()
+    }
+  })
+})
