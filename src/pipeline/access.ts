@@ -20,6 +20,10 @@ export async function checkAccess(ctx: RequestContext): Promise<void> {
     throw new RequirementError('agent-token', `this route needs ${route.access} access; the request proved ${level}`)
   }
   if (route.access === 'authorized') {
+    // Four-party: only this resource's own access server grants here (AAuth -11 "Trust Posture");
+    // an auth token from a person server is sent back with a resource token for the AS.
+    const accessServer = ctx.snapshot.resource.accessServer
+    if (accessServer !== undefined && ctx.identity.issuer !== accessServer) throw await authorizedChallenge(ctx, route)
     const granted = new Set(ctx.identity.scope)
     const missing = route.scopes.filter((s) => !granted.has(s))
     if (missing.length > 0) throw await authorizedChallenge(ctx, route, missing)

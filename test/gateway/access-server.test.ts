@@ -119,4 +119,14 @@ describe('four-party authorization: resource.access_server', () => {
     assert.equal(res.status, 401)
     assert.equal(res.headers.get('signature-error'), 'error=invalid_jwt')
   })
+
+  test('sends a person-server auth token back to the access server with a resource token', async () => {
+    const fromPs = await mintAuthToken(ps, RESOURCE, key, { sub: 'person-4', scope: 'data.read' })
+    const forwarded = backend.received.length
+    const res = await callWithToken(gw, '/data', key, fromPs)
+    assert.equal(res.status, 401, res.text)
+    const { payload } = await verifyResourceToken(gw, resourceTokenOf(res))
+    assert.equal(payload.aud, as.origin)
+    assert.equal(backend.received.length, forwarded, 'not forwarded')
+  })
 })
