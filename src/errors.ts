@@ -90,6 +90,11 @@ export class RequirementError extends GatewayError {
     detail: string,
     /** A freshly minted `aa-resource+jwt`, for `requirement=auth-token`. */
     readonly resourceToken?: string,
+    /**
+     * The request carried no signature: the reply also says which schemes and algorithms to
+     * sign with (`Accept-Signature-*`, CONTRACT §6). A signed request already knows.
+     */
+    readonly unsigned = false,
   ) {
     super(detail)
   }

@@ -60,10 +60,10 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
 export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
   if (err instanceof SignatureError) return renderSignatureError(err, accept)
   if (err instanceof RequirementError) {
-    const headers: Record<string, string> = {
-      'aauth-requirement': requirementHeader(err.requirement, err.resourceToken),
-      'accept-signature-scheme': accept.schemes,
-      'accept-signature-alg': accept.algorithms,
+    const headers: Record<string, string> = { 'aauth-requirement': requirementHeader(err.requirement, err.resourceToken) }
+    if (err.unsigned) {
+      headers['accept-signature-scheme'] = accept.schemes
+      headers['accept-signature-alg'] = accept.algorithms
     }
     return reply(401, headers, 'Unauthorized', err.requirement, err.message, 'challenge', err.reason, {
       requirement: err.requirement,

@@ -17,7 +17,7 @@ export async function checkAccess(ctx: RequestContext): Promise<void> {
   const { level } = ctx.identity
   if (HAVE[level] < NEED[route.access]) {
     if (route.access === 'authorized' && HAVE[level] >= HAVE.identified) throw await authorizedChallenge(ctx, route)
-    throw new RequirementError('agent-token', `this route needs ${route.access} access; the request proved ${level}`)
+    throw new RequirementError('agent-token', `this route needs ${route.access} access; the request proved ${level}`, undefined, level === 'none')
   }
   if (route.access === 'authorized') {
     // Four-party: only this resource's own access server grants here (AAuth -11 "Trust Posture");

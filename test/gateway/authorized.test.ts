@@ -369,6 +369,7 @@ describe('auth tokens the gateway refuses', () => {
       assert.equal(res.status, 401)
       assert.equal(res.headers.get('aauth-requirement'), 'requirement=agent-token')
       assert.equal(res.headers.get('signature-error'), null)
+      assert.equal(res.headers.get('accept-signature-scheme'), null, 'a signed request already knows how to sign')
       assertProblem(res, 'agent-token')
     })
 
