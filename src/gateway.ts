@@ -68,7 +68,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       requestTimeout: 0,
       keepAliveTimeout: 5000,
     },
-    (req, res) => void handler(req, res),
+    (req, res) => {
+      // The handler renders every failure itself; this is the last line against a bug taking
+      // the process down with an unhandled rejection.
+      handler(req, res).catch((err: unknown) => {
+        console.error('aauth-gateway: unhandled error in the request handler', err)
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
+        res.end()
+      })
+    },
   )
   // A malformed request line or oversized header block never reaches the handler: answer plainly.
   proxy.on('clientError', (err: NodeJS.ErrnoException, socket) => {
