@@ -55,7 +55,7 @@ export class Forwarder {
         req,
         res,
         {
-          target: route.upstream.href,
+          target: route.upstream,
           buffer: ctx.body === undefined ? undefined : Readable.from([ctx.body]),
         },
         (err: NodeJS.ErrnoException) => {

@@ -21,6 +21,7 @@ describe('gateway core (hwk, open and pseudonymous routes)', () => {
       signatures: { window: 60, schemes: ['hwk'], algorithms: ['Ed25519', 'ES256'], max_body_bytes: 1024 },
       routes: [
         { name: 'public', match: { path_prefix: '/public' }, upstream: backend.url, access: 'open' },
+        { name: 'based', match: { path_prefix: '/based' }, upstream: `${backend.url}/api/v1`, access: 'open' },
         { name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'pseudonymous' },
         { name: 'upload', match: { path_prefix: '/upload', methods: ['POST'] }, upstream: backend.url, access: 'pseudonymous', components: ['content-digest'] },
         { name: 'down', match: { path_prefix: '/down' }, upstream: `http://127.0.0.1:${down}`, access: 'open' },
@@ -81,6 +82,11 @@ describe('gateway core (hwk, open and pseudonymous routes)', () => {
     const got = backend.last().headers
     assert.equal(got['x-aauth-level'], 'none')
     assert.deepEqual(Object.keys(got).filter((h) => h.startsWith('x-aauth-')), ['x-aauth-level'])
+  })
+
+  test('prepends the upstream path and keeps the query', async () => {
+    assert.equal((await send(gw, '/based/x?y=1')).status, 200)
+    assert.equal(backend.last().url, '/api/v1/based/x?y=1')
   })
 
   test('verifies a signed request on an open route and forwards its identity', async () => {
