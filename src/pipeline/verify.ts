@@ -6,7 +6,7 @@ import { checkCoveredComponents } from '../signature/components.js'
 import { checkContentDigest } from '../signature/digest.js'
 import { checkFreshness } from '../signature/freshness.js'
 import { parseSignatureHeaders } from '../signature/parse.js'
-import { verifyRequestSignature } from '../signature/verify.js'
+import { verifyRequestSignatureAsync } from '../signature/verify.js'
 import { checkNotRevoked } from '../resource/revocation.js'
 import { readBody } from './body.js'
 import type { RequestContext } from './context.js'
@@ -34,7 +34,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
   await checkNotRevoked(resolved.identity, services.revoked)
-  const base = verifyRequestSignature(parsed, signed, resolved.key)
+  const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key)
   services.metrics.verifyDuration.observe(
     { scheme: resolved.identity.scheme },
     Number(process.hrtime.bigint() - started) / 1e9,

@@ -12,22 +12,28 @@ interface AlgorithmEntry {
   keyType: KeyObject['asymmetricKeyType']
   /** Exact signature length in bytes. */
   length: number
-  verify(data: Buffer, key: KeyObject, signature: Uint8Array): boolean
+  /** The digest `crypto.verify` takes: none for Ed25519 (it hashes internally). */
+  digest: string | null
+  /** ECDSA signatures arrive as R‖S, not DER. */
+  dsaEncoding?: 'ieee-p1363'
 }
 
 const ALGORITHMS = {
-  Ed25519: {
-    keyType: 'ed25519',
-    length: 64,
-    verify: (data, key, signature) => verify(null, data, key, signature),
-  },
-  ES256: {
-    keyType: 'ec',
-    length: 64,
-    verify: (data, key, signature) =>
-      verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' } satisfies VerifyKeyObjectInput, signature),
-  },
+  Ed25519: { keyType: 'ed25519', length: 64, digest: null },
+  ES256: { keyType: 'ec', length: 64, digest: 'sha256', dsaEncoding: 'ieee-p1363' },
 } as const satisfies Record<SignatureAlgorithm, AlgorithmEntry>
+
+/** The entry for `key` if `signature` can be its signature at all (right algorithm, type, length). */
+function entryFor(key: VerifyKey, signature: Uint8Array): AlgorithmEntry | undefined {
+  if (!Object.hasOwn(ALGORITHMS, key.alg)) return undefined
+  const entry: AlgorithmEntry = ALGORITHMS[key.alg]
+  if (signature.length !== entry.length || key.key.asymmetricKeyType !== entry.keyType) return undefined
+  return entry
+}
+
+function keyInput(entry: AlgorithmEntry, key: KeyObject): KeyObject | VerifyKeyObjectInput {
+  return entry.dsaEncoding ? { key, dsaEncoding: entry.dsaEncoding } : key
+}
 
 /**
  * True when `signature` is `key`'s signature over `base`. Never throws: a wrong length, a key
@@ -37,13 +43,28 @@ const ALGORITHMS = {
  * exact bytes the agent signed (UTF-8 would expand any obs-text byte into two).
  */
 export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): boolean {
-  if (!Object.hasOwn(ALGORITHMS, key.alg)) return false
-  const entry: AlgorithmEntry = ALGORITHMS[key.alg]
-  if (signature.length !== entry.length) return false
-  if (key.key.asymmetricKeyType !== entry.keyType) return false
+  const entry = entryFor(key, signature)
+  if (entry === undefined) return false
   try {
-    return entry.verify(Buffer.from(base, 'latin1'), key.key, signature)
+    return verify(entry.digest, Buffer.from(base, 'latin1'), keyInput(entry, key.key), signature)
   } catch {
     return false
   }
+}
+
+/**
+ * The same check on libuv's thread pool (`crypto.verify` with a callback): on the request path
+ * the event loop keeps serving other connections while a core does the curve arithmetic,
+ * which is the largest single cost of a signed request.
+ */
+export function verifySignatureBytesAsync(key: VerifyKey, base: string, signature: Uint8Array): Promise<boolean> {
+  const entry = entryFor(key, signature)
+  if (entry === undefined) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    try {
+      verify(entry.digest, Buffer.from(base, 'latin1'), keyInput(entry, key.key), signature, (err, ok) => resolve(err === null && ok))
+    } catch {
+      resolve(false)
+    }
+  })
 }

@@ -2,7 +2,7 @@ import * as ed from '@noble/ed25519'
 import assert from 'node:assert/strict'
 import { sign } from 'node:crypto'
 import { test } from 'node:test'
-import { verifySignatureBytes } from '../../src/signature/crypto.js'
+import { verifySignatureBytes, verifySignatureBytesAsync } from '../../src/signature/crypto.js'
 import { testKeyPair } from './support/keys.js'
 
 const BASE = '"@method": GET\n"@signature-params": ("@method");created=1'
@@ -84,5 +84,18 @@ test('returns false for an algorithm it does not know', () => {
   for (const alg of ['EdDSA', 'toString', 'constructor']) {
     const key = { ...pair.verifyKey, alg } as unknown as Parameters<typeof verifySignatureBytes>[0]
     assert.equal(verifySignatureBytes(key, BASE, pair.sign(BASE)), false)
+  }
+})
+
+test('the thread-pool form agrees with the synchronous one, for both algorithms and every refusal', async () => {
+  for (const alg of ['Ed25519', 'ES256'] as const) {
+    const pair = testKeyPair(alg)
+    const good = pair.sign(BASE)
+    const flipped = Uint8Array.from(good)
+    flipped[5] = (flipped[5] as number) ^ 1
+    for (const [signature, expected] of [[good, true], [flipped, false], [good.subarray(0, 63), false]] as const) {
+      assert.equal(await verifySignatureBytesAsync(pair.verifyKey, BASE, signature), expected, alg)
+      assert.equal(verifySignatureBytes(pair.verifyKey, BASE, signature), expected, alg)
+    }
   }
 })
