@@ -9,7 +9,7 @@ import { JsonLineLog, type DecisionLog } from './log/decision.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { Forwarder } from './proxy/forward.js'
 import { createHandler } from './proxy/handler.js'
-import { MemoryKeyStore, type ExpiringKeyStore } from './replay/store.js'
+import { MemoryKeyStore } from './replay/store.js'
 import type { GatewayServices } from './services.js'
 
 export interface GatewayOptions {
@@ -43,7 +43,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new GatewayMetrics()
   const services: GatewayServices = {
     metrics,
-    replay: createReplayStore(current),
+    replay: new MemoryKeyStore(current.replayMaxEntries),
     revoked: new MemoryKeyStore(100_000),
     keys: createKeyServices({
       observer: {
@@ -126,16 +126,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       services.log.flush?.()
     },
   }
-}
-
-function createReplayStore(snapshot: Snapshot): ExpiringKeyStore {
-  const replay = snapshot.resource.signatures.replay
-  if (replay.store === 'redis') {
-    throw new ConfigError([
-      { file: snapshot.file, line: 0, key: 'signatures.replay.store', message: 'the redis replay store is not available yet; use memory' },
-    ])
-  }
-  return new MemoryKeyStore(snapshot.replayMaxEntries)
 }
 
 function listen(server: Server, address: Address): Promise<AddressInfo> {

@@ -9,6 +9,7 @@ import { loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig } from './schema.js'
 import type { ResourceConfigView } from './view.js'
+import { wellKnownDocuments } from '../resource/metadata.js'
 import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
@@ -57,6 +58,8 @@ export interface Snapshot {
   readonly policies: ReadonlyMap<string, CompiledPolicy>
   /** Absolute path of the policy directory, when the config names one (watched for reloads). */
   readonly policiesDir: string | undefined
+  /** Documents served at the resource's origin: path -> JSON body (src/resource/metadata.ts). */
+  readonly wellKnown: ReadonlyMap<string, string>
   readonly accept: AcceptHeaders
   readonly maxBodyBytes: number
   readonly replayMaxEntries: number
@@ -114,6 +117,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   const problem = (path: (string | number)[], message: string): void => {
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
+  if (config.signatures.replay.store === 'redis') {
+    problem(['signatures', 'replay', 'store'], 'the redis replay store is not available yet; use memory')
+  }
   const routes = config.routes.map((r, i) => compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined))
   const names = new Set<string>()
   config.routes.forEach((r, i) => {
@@ -133,6 +139,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       signatures: { ...resource.signatures, schemes: [...new Set([...resource.signatures.schemes, 'jwks_uri' as const])] },
     },
     routes: new RouteTable(routes),
+    wellKnown: wellKnownDocuments(resource, routes),
     routeNames: routes.map((r) => r.name),
     policies,
     policiesDir,

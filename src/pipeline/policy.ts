@@ -4,6 +4,9 @@ import { evaluatePolicy } from '../policy/evaluate.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
+/** Stands in for `now` when no rule reads it (the context then leaves it out). */
+const EPOCH = new Date(0)
+
 /** What the route's policy decided, for the decision log and metrics. */
 export interface PolicyOutcome {
   policy: string
@@ -25,7 +28,7 @@ export function applyPolicy(ctx: RequestContext): void {
   const policy = route.policy
   if (policy === undefined) return
   const request = policyRequestFrom(ctx.signed.method, ctx.req.url ?? '/', ctx.req.headers.host ?? '', ctx.req.headers)
-  const decision = evaluatePolicy(policy, buildPolicyContext(ctx.identity, request, policy.reads, new Date()))
+  const decision = evaluatePolicy(policy, buildPolicyContext(ctx.identity, request, policy.reads, policy.reads.has('now') ? new Date() : EPOCH))
   const rule = decision.rule ? `${decision.rule.kind}: ${decision.rule.source}` : undefined
   const where = decision.rule ? `${decision.rule.file}:${decision.rule.line}` : undefined
   ctx.policy = { policy: policy.name, result: decision.result, rule, where, error: decision.error }

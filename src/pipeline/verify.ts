@@ -42,7 +42,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
 
   if (parsed.components.includes('content-digest')) {
     ctx.body = await readBody(ctx.req, snapshot.maxBodyBytes)
-    checkContentDigest(headerValue(signed.headers['content-digest']), ctx.body)
+    checkContentDigest(signed.headers['content-digest'], ctx.body)
   }
 
   const key = replayKey(resolved.key.thumbprint, base)
@@ -52,8 +52,4 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
     throw new SignatureError('invalid_signature', 'this signature was already used', { reason: 'replay' })
   }
   ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
-}
-
-function headerValue(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' || value === undefined ? value : value.join(', ')
 }

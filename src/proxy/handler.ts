@@ -7,8 +7,8 @@ import { createContext, type RequestContext } from '../pipeline/context.js'
 import { stages } from '../pipeline/stages.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
-import { REVOCATION_PATH, handleRevocation } from '../resource/revocation.js'
-import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, resourceJwks, resourceMetadata } from '../resource/metadata.js'
+import { handleRevocation } from '../resource/revocation.js'
+import { REVOCATION_PATH } from '../resource/metadata.js'
 
 /** Where the current snapshot lives; a reload replaces `current` in one assignment. */
 export interface SnapshotHolder {
@@ -116,11 +116,8 @@ function record(ctx: RequestContext, status: number, decision: Decision, reason:
 }
 
 function serveWellKnown(url: string | undefined, snapshot: Snapshot, res: ServerResponse): boolean {
-  let doc: unknown
-  if (url === RESOURCE_METADATA_PATH) doc = resourceMetadata(snapshot)
-  else if (url === RESOURCE_JWKS_PATH && snapshot.resource.signingKey) doc = resourceJwks(snapshot)
-  else return false
-  const body = JSON.stringify(doc)
+  const body = url === undefined ? undefined : snapshot.wellKnown.get(url)
+  if (body === undefined) return false
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) })
   res.end(body)
   return true

@@ -1,24 +1,29 @@
-import type { Snapshot } from '../config/compile.js'
-import { REVOCATION_PATH } from './revocation.js'
+import type { CompiledRoute, ResourceIdentity } from '../config/compile.js'
+import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 
 export const RESOURCE_METADATA_PATH = '/.well-known/aauth-resource.json'
 export const RESOURCE_JWKS_PATH = '/.well-known/aauth-resource-jwks.json'
+/** Where the resource's `revocation_endpoint` is served (on the proxy listener). */
+export const REVOCATION_PATH = '/aauth/revocation'
 
 /**
- * The resource's metadata (AAuth -11 "Resource Metadata"). Published on the proxy listener so
- * agents find it at the resource's own origin.
+ * The documents the proxy listener publishes at the resource's own origin, path -> JSON body:
+ * its metadata (AAuth -11 "Resource Metadata") and, with a signing key, the JWKS it names.
+ * Built once per snapshot, since they change only with the config.
  */
-export function resourceMetadata(s: Snapshot): Record<string, unknown> {
-  const r = s.resource
-  const extra = new Set<string>()
-  for (const name of s.routeNames) {
-    const route = s.routes.byName(name)
-    for (const c of route?.requiredComponents ?? []) extra.add(c)
-  }
-  for (const c of ['@method', '@authority', '@path', 'signature-key']) extra.delete(c)
+export function wellKnownDocuments(r: ResourceIdentity, routes: readonly CompiledRoute[]): ReadonlyMap<string, string> {
+  const documents = new Map([[RESOURCE_METADATA_PATH, JSON.stringify(resourceMetadata(r, routes))]])
+  if (r.signingKey) documents.set(RESOURCE_JWKS_PATH, JSON.stringify({ keys: [r.signingKey.publicJwk] }))
+  return documents
+}
+
+function resourceMetadata(r: ResourceIdentity, routes: readonly CompiledRoute[]): Record<string, unknown> {
+  const extra = new Set(routes.flatMap((route) => route.requiredComponents))
+  for (const c of ALWAYS_REQUIRED_COMPONENTS) extra.delete(c)
   const metadata: Record<string, unknown> = {
     issuer: r.issuer,
-    access_mode: accessMode(s),
+    // Advisory only (the runtime AAuth-Requirement is what counts): the strongest mode any route uses.
+    access_mode: routes.some((route) => route.access === 'authorized') ? 'auth-token' : 'agent-token',
     signature_window: r.signatures.window,
     accept_signature_algs: r.signatures.algorithms,
     scope_descriptions: r.scopes,
@@ -29,14 +34,4 @@ export function resourceMetadata(s: Snapshot): Record<string, unknown> {
     metadata.revocation_endpoint = r.issuer + REVOCATION_PATH
   }
   return metadata
-}
-
-export function resourceJwks(s: Snapshot): { keys: unknown[] } {
-  return { keys: s.resource.signingKey ? [s.resource.signingKey.publicJwk] : [] }
-}
-
-/** Advisory only (the runtime AAuth-Requirement is what counts): the strongest mode any route uses. */
-function accessMode(s: Snapshot): string {
-  const levels = new Set(s.routeNames.map((n) => s.routes.byName(n)?.access))
-  return levels.has('authorized') ? 'auth-token' : 'agent-token'
 }

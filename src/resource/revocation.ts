@@ -6,9 +6,8 @@ import { stripForgedIdentity } from '../pipeline/route.js'
 import { verifySignature } from '../pipeline/verify.js'
 import type { ExpiringKeyStore } from '../replay/store.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
+import { REVOCATION_PATH } from './metadata.js'
 
-/** Where the resource's `revocation_endpoint` is served (on the proxy listener). */
-export const REVOCATION_PATH = '/aauth/revocation'
 
 /** Token types a person or access server may revoke at a resource (AAuth -11 §11.12). */
 const REVOCABLE = new Set(['aa-person+jwt', 'aa-auth+jwt', 'auth+jwt'])

@@ -114,3 +114,14 @@ test('reports config and policy problems together', async () => {
     return true
   })
 })
+
+test('refuses the not-yet-available redis replay store at load, so check reports it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
+  const file = join(dir, 'g.yaml')
+  writeFileSync(file, `signatures:\n  replay:\n    store: redis\n    url: "redis://127.0.0.1:6379"\nroutes: []\n`)
+  await assert.rejects(buildSnapshot(file), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.deepEqual(err.problems.map((p) => `${p.line} ${p.key}`), ['3 signatures.replay.store'])
+    return true
+  })
+})

@@ -9,6 +9,7 @@ import { parseLegacySignatureKey } from '../../src/signature/legacy.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignedRequest } from '../../src/signature/types.js'
 import { testKeyPair } from './support/keys.js'
+import { prng } from '../helpers/prng.js'
 
 /** Every malformed input must end as a SignatureError (a 401), never a crash (a 500). */
 
@@ -28,16 +29,6 @@ const NAMES = ['signature-input', 'signature', 'signature-key'] as const
 const STRUCTURAL = '()";:=,; \t*abcsigjwt0189@-_/+?%.\\'
 const KEY = testKeyPair('Ed25519').verifyKey
 
-/** mulberry32: a seeded PRNG, so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomString(rand: () => number, length: number, alphabet?: string): string {
   let out = ''

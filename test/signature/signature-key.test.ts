@@ -5,6 +5,7 @@ import { SignatureError } from '../../src/errors.js'
 import { scanDictionary } from '../../src/signature/scan.js'
 import { plainValue } from '../../src/signature/sf.js'
 import { readSignatureKey } from '../../src/signature/signature-key.js'
+import { prng } from '../helpers/prng.js'
 
 /**
  * `readSignatureKey` reads the common `<token>;<key>="<text>"` shape without the library, for
@@ -53,15 +54,6 @@ const SEEDS = [
   ' sig=jwt;jwt="a" \t',
 ]
 
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('reads simple Signature-Key members exactly as structured-headers does', () => {
   for (const seed of SEEDS) assert.deepEqual(viaModule(seed), viaLibrary(seed), seed)
