@@ -35,6 +35,10 @@ export type LocalReason =
   | 'method_not_allowed'
   | 'body_too_large'
   | 'bad_request'
+  | 'bad_target'
+  | 'body_timeout'
+  | 'header_timeout'
+  | 'headers_too_large'
   | 'unsupported_iss'
   | 'upstream_unreachable'
   | 'upstream_timeout'
@@ -50,7 +54,14 @@ export type ReasonCode =
   | 'requirement'
   | 'policy_denied'
   | LocalReason
+  | StreamEnd
   | 'internal'
+
+/**
+ * Ways a request that was already under way ends without a complete answer; they are logged
+ * and counted, not rendered (README "Security model": every request is visible).
+ */
+export type StreamEnd = 'client_closed' | 'upstream_reset' | 'shutdown'
 
 export abstract class GatewayError extends Error {
   abstract readonly reason: ReasonCode

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdminServer } from './admin/server.js'
 import { buildSnapshot, type Address, type Snapshot } from './config/compile.js'
@@ -7,10 +7,10 @@ import { ConfigError } from './errors.js'
 import { createKeyServices } from './keys/services.js'
 import { JsonLineLog, type DecisionLog } from './log/decision.js'
 import { GatewayMetrics } from './metrics/metrics.js'
-import { Forwarder } from './proxy/forward.js'
-import { createHandler } from './proxy/handler.js'
+import { UndiciForwarder } from './proxy/forward.js'
+import { createProxyListener } from './proxy/listener.js'
 import { MemoryKeyStore } from './replay/store.js'
-import type { GatewayServices } from './services.js'
+import type { GatewayServices, Lifecycle } from './services.js'
 
 export interface GatewayOptions {
   /** Path of the YAML config (CONTRACT §3). */
@@ -30,6 +30,12 @@ export interface RunningGateway {
   snapshot(): Snapshot
   /** Builds a new snapshot; swaps it in if valid, else keeps the old one. Resolves whether it swapped. */
   reload(): Promise<boolean>
+  /**
+   * Graceful shutdown (README "Operations"): `/readyz` turns 503 at once, the listener stops
+   * accepting, in-flight requests finish for up to `drainSeconds`, then whatever is left is cut
+   * (logged and counted with reason `shutdown`) and everything closes.
+   */
+  drain(drainSeconds: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -41,6 +47,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const env = options.env ?? process.env
   let current = await buildSnapshot(options.configFile, env)
   const metrics = new GatewayMetrics()
+  const lifecycle: Lifecycle = { draining: false, cutting: false }
   const services: GatewayServices = {
     metrics,
     replay: new MemoryKeyStore(current.replayMaxEntries),
@@ -52,40 +59,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     }),
     log: options.log ?? new JsonLineLog(process.stdout),
+    lifecycle,
   }
-  const forwarder = new Forwarder()
+  const forwarder = new UndiciForwarder()
   const holder = {
     get current(): Snapshot {
       return current
     },
   }
-  const handler = createHandler(holder, services, forwarder)
-  const limits = current.resource.limits
-  const proxy = createServer(
-    {
-      maxHeaderSize: limits.max_header_bytes,
-      headersTimeout: limits.header_timeout * 1000,
-      requestTimeout: 0,
-      keepAliveTimeout: 5000,
-    },
-    (req, res) => {
-      // The handler renders every failure itself; this is the last line against a bug taking
-      // the process down with an unhandled rejection.
-      handler(req, res).catch((err: unknown) => {
-        console.error('aauth-gateway: unhandled error in the request handler', err)
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
-        res.end()
-      })
-    },
-  )
-  // A malformed request line or oversized header block never reaches the handler: answer plainly.
-  proxy.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy()
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
-  })
+  const proxy = createProxyListener(holder, services, forwarder, current.resource.limits)
   let listening = false
-  const admin = createAdminServer(metrics, () => listening)
+  const admin = createAdminServer(metrics, () => listening && !lifecycle.draining)
   const proxyAddr = await listen(proxy, current.listen)
   listening = true
   const adminAddr = await listen(admin, current.admin)
@@ -116,15 +100,40 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     snapshot: () => current,
     reload,
-    async close(): Promise<void> {
+    async drain(drainSeconds: number): Promise<void> {
+      lifecycle.draining = true
       unwatch?.()
-      listening = false
-      await Promise.all([closeServer(proxy), closeServer(admin)])
-      forwarder.close()
-      await services.replay.close?.()
-      await services.revoked.close?.()
-      services.log.flush?.()
+      const closed = new Promise<void>((resolve) => proxy.close(() => resolve()))
+      // Connections that finish a response while draining are closed as soon as they idle.
+      const sweep = setInterval(() => proxy.closeIdleConnections(), 100)
+      proxy.closeIdleConnections()
+      let deadline: NodeJS.Timeout | undefined
+      const expired = new Promise<void>((resolve) => {
+        deadline = setTimeout(resolve, drainSeconds * 1000)
+      })
+      await Promise.race([closed, expired])
+      clearInterval(sweep)
+      clearTimeout(deadline)
+      lifecycle.cutting = true
+      proxy.closeAllConnections()
+      await closed
+      await shutdown()
     },
+    async close(): Promise<void> {
+      lifecycle.cutting = true
+      await closeServer(proxy)
+      await shutdown()
+    },
+  }
+
+  async function shutdown(): Promise<void> {
+    unwatch?.()
+    listening = false
+    await closeServer(admin)
+    await forwarder.close()
+    await services.replay.close?.()
+    await services.revoked.close?.()
+    services.log.flush?.()
   }
 }
 

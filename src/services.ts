@@ -15,4 +15,13 @@ export interface GatewayServices {
   readonly revoked: ExpiringKeyStore
   readonly keys: KeyServices
   readonly log: DecisionLog
+  readonly lifecycle: Lifecycle
+}
+
+/** Where the listener is in its life (README "Operations"): set by shutdown, read per request. */
+export interface Lifecycle {
+  /** SIGTERM arrived: `/readyz` says 503 and answers close their connections. */
+  draining: boolean
+  /** The drain deadline passed and connections are being closed: cut requests say `shutdown`. */
+  cutting: boolean
 }

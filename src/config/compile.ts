@@ -24,6 +24,10 @@ export interface Address {
 export interface CompiledRoute extends Matchable {
   readonly name: string
   readonly upstream: URL
+  /** `scheme://host:port` of the upstream, what the forwarder's connection pool is keyed by. */
+  readonly upstreamOrigin: string
+  /** The upstream URL's path without its trailing `/`, prefixed to every forwarded target. */
+  readonly upstreamPathPrefix: string
   readonly access: AccessLevel
   readonly policy: CompiledPolicy | undefined
   readonly scopes: readonly string[]
@@ -169,12 +173,15 @@ function compileRoute(
   r.components.forEach((c, i) => {
     if (!isComputableComponent(c.toLowerCase())) problem(['routes', index, 'components', i], `the gateway cannot verify component "${c}"`)
   })
+  const upstream = new URL(r.upstream)
   return {
     name: r.name,
     host: r.match.host?.toLowerCase(),
     pathPrefix: r.match.path_prefix,
     methods: r.match.methods ? new Set(r.match.methods) : undefined,
-    upstream: new URL(r.upstream),
+    upstream,
+    upstreamOrigin: upstream.origin,
+    upstreamPathPrefix: upstream.pathname.replace(/\/$/, ''),
     access: r.access,
     policy,
     scopes: r.scopes,

@@ -1,7 +1,7 @@
 import { PolicyDenied } from '../errors.js'
 import { buildPolicyContext, policyRequestFrom } from '../policy/context.js'
 import { evaluatePolicy } from '../policy/evaluate.js'
-import type { RequestContext } from './context.js'
+import { targetOf, type RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
 /** Stands in for `now` when no rule reads it (the context then leaves it out). */
@@ -27,7 +27,8 @@ export function applyPolicy(ctx: RequestContext): void {
   const route = routeOf(ctx)
   const policy = route.policy
   if (policy === undefined) return
-  const request = policyRequestFrom(ctx.signed.method, ctx.req.url ?? '/', ctx.req.headers.host ?? '', ctx.req.headers)
+  const target = targetOf(ctx)
+  const request = policyRequestFrom(ctx.signed.method, target.path + target.query, ctx.host, ctx.req.headers)
   const decision = evaluatePolicy(policy, buildPolicyContext(ctx.identity, request, policy.reads, policy.reads.has('now') ? new Date() : EPOCH))
   const rule = decision.rule ? `${decision.rule.kind}: ${decision.rule.source}` : undefined
   const where = decision.rule ? `${decision.rule.file}:${decision.rule.line}` : undefined

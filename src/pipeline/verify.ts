@@ -3,33 +3,39 @@ import { resolveKey } from '../keys/resolve.js'
 import type { ResolveContext } from '../keys/types.js'
 import { replayKey } from '../replay/store.js'
 import { checkCoveredComponents } from '../signature/components.js'
-import { checkContentDigest } from '../signature/digest.js'
 import { checkFreshness } from '../signature/freshness.js'
 import { parseSignatureHeaders } from '../signature/parse.js'
 import { verifyRequestSignatureAsync } from '../signature/verify.js'
 import { checkNotRevoked } from '../resource/revocation.js'
-import { readBody } from './body.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
+/** `Authorization: AAuth <token>` (AAuth -11 §6.6): the signature must cover it when present. */
+const AAUTH_AUTHORIZATION = /^aauth(\s|$)/i
+
 /**
  * RFC 9421 + Signature-Key verification, in the order of AAuth -11 "Verification (Server)":
- * headers, covered components, `created` window, scheme and key, signature; then the body
- * against `Content-Digest` (only once the signature proved the digest header is the agent's),
- * then replay (only valid requests are remembered, so forgeries cannot fill the store).
- * An unsigned request leaves the identity anonymous; the access stage decides what that means.
+ * headers, covered components, `created` window, scheme and key, signature. The body (against
+ * `Content-Digest`) and replay come later, once access and policy allowed the request
+ * (`checkBodyDigest`, `rememberSignature`). An unsigned request leaves the identity anonymous;
+ * the access stage decides what that means.
  */
 export async function verifySignature(ctx: RequestContext): Promise<void> {
-  const { snapshot, signed, services } = ctx
+  const { signed, services } = ctx
   const route = routeOf(ctx)
   const config = ctx.keyConfig
   const parsed = parseSignatureHeaders(signed.headers, { legacy: config.signatures.legacy })
-  if (parsed === null) return
+  const aauthAuthorization = AAUTH_AUTHORIZATION.test(String(signed.headers.authorization ?? ''))
+  if (parsed === null) {
+    // Nothing vouches for an unsigned AAuth credential: the backend never sees it.
+    if (aauthAuthorization) delete ctx.req.headers.authorization
+    return
+  }
   ctx.signature = parsed
 
   const started = process.hrtime.bigint()
   const now = Math.floor(Date.now() / 1000)
-  checkCoveredComponents(parsed, route.requiredComponents)
+  checkCoveredComponents(parsed, aauthAuthorization ? [...route.requiredComponents, 'authorization'] : route.requiredComponents)
   checkFreshness(parsed, now, config.signatures.window)
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
@@ -39,17 +45,20 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
     { scheme: resolved.identity.scheme },
     Number(process.hrtime.bigint() - started) / 1e9,
   )
+  ctx.replayKey = replayKey(resolved.key.thumbprint, base)
+  ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
+}
 
-  if (parsed.components.includes('content-digest')) {
-    ctx.body = await readBody(ctx.req, snapshot.maxBodyBytes)
-    checkContentDigest(signed.headers['content-digest'], ctx.body)
-  }
-
-  const key = replayKey(resolved.key.thumbprint, base)
+/**
+ * Records a verified signature as used, last of all checks: only requests that proved their
+ * identity, met the route's access level and passed its policy and body check take a place in
+ * the store, so refused requests cannot fill it (README "Replay").
+ */
+export async function rememberSignature(ctx: RequestContext): Promise<void> {
+  if (ctx.replayKey === undefined) return
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
-  if (!(await services.replay.remember(key, 2 * config.signatures.window))) {
-    services.metrics.replayRejected.inc()
+  if (!(await ctx.services.replay.remember(ctx.replayKey, 2 * ctx.keyConfig.signatures.window))) {
+    ctx.services.metrics.replayRejected.inc()
     throw new SignatureError('invalid_signature', 'this signature was already used', { reason: 'replay' })
   }
-  ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
 }

@@ -1,88 +1,115 @@
-import { Agent, type ClientRequest, type IncomingMessage } from 'node:http'
-import { Readable } from 'node:stream'
-import { ProxyServer } from 'http-proxy-3'
+import { pipeline, type Readable } from 'node:stream'
+import { Agent, errors as undiciErrors } from 'undici'
 import type { CompiledRoute } from '../config/compile.js'
-import { LocalReplyError } from '../errors.js'
-import type { RequestContext } from '../pipeline/context.js'
-import { setIdentityHeaders } from './identity-headers.js'
+import { LocalReplyError, type StreamEnd } from '../errors.js'
+import { targetOf, type RequestContext } from '../pipeline/context.js'
+import { stripHopByHop } from '../request/headers.js'
+import { upstreamHeaders } from './upstream-headers.js'
 
-const SIGNATURE_HEADERS = ['signature', 'signature-input', 'signature-key'] as const
-
-interface InFlight {
-  timeoutMs: number
-  timedOut: boolean
-  onHeaders(status: number): void
+/** How a forwarded request ended: the status relayed, and whether the exchange completed. */
+export interface ForwardOutcome {
+  status: number
+  end: 'complete' | StreamEnd
 }
 
 /**
- * Forwards verified requests with `http-proxy-3` over keep-alive connections. One instance per
- * gateway; per-request state hangs off the request in a WeakMap, so the proxy's event listeners
- * are registered once rather than per request.
+ * Sends a verified request upstream and relays the answer (README "Forwarding"). Resolves once
+ * the exchange is over; rejects with a 502/504/408 `LocalReplyError` only while nothing has
+ * been written to the client, so the caller can still answer locally.
  */
-export class Forwarder {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 })
-  private readonly proxy = new ProxyServer({ agent: this.agent, xfwd: false, changeOrigin: false })
-  private readonly inFlight = new WeakMap<IncomingMessage, InFlight>()
+export interface Forwarder {
+  forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome>
+  close(): Promise<void>
+}
 
-  constructor() {
-    this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
-      const state = this.inFlight.get(req)
-      if (!state) return
-      // Inactivity timeout: a backend that stops answering is a 504, not a hung client.
-      proxyReq.setTimeout(state.timeoutMs, () => {
-        state.timedOut = true
-        proxyReq.destroy()
+/**
+ * The forwarder, on undici (the HTTP client Node itself ships). undici sends exactly the method,
+ * path and headers it is given: no dot-segment resolution, no re-encoding, no added
+ * `Content-Length`, and it refuses to write more body bytes than a declared length. A
+ * connection that saw any error is closed, never returned to the pool.
+ */
+export class UndiciForwarder implements Forwarder {
+  private readonly agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000 } })
+
+  async forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
+    const { req, res } = ctx
+    const target = targetOf(ctx)
+    const headers = upstreamHeaders(ctx, route)
+    if (headers.host === '') delete headers.host
+    const abort = new AbortController()
+    let cause: LocalReplyError | StreamEnd | undefined
+    const stop = (why: LocalReplyError | StreamEnd): void => {
+      cause ??= why
+      abort.abort()
+    }
+    // The client leaving ends the upstream exchange too, whatever stage it is in.
+    const onClose = (): void => {
+      if (!res.writableFinished) stop('client_closed')
+    }
+    res.once('close', onClose)
+    const body = ctx.body ?? (ctx.hasBody ? streamedBody(ctx, route, stop) : null)
+    let upstream
+    try {
+      upstream = await this.agent.request({
+        origin: route.upstreamOrigin,
+        path: route.upstreamPathPrefix + target.path + target.query,
+        method: ctx.signed.method,
+        headers,
+        body,
+        signal: abort.signal,
+        headersTimeout: route.timeoutMs,
+        bodyTimeout: route.timeoutMs,
+      })
+    } catch (err) {
+      res.off('close', onClose)
+      if (cause === 'client_closed') return { status: 0, end: 'client_closed' }
+      if (cause instanceof LocalReplyError) throw cause
+      throw upstreamError(err, route)
+    }
+    const responseHeaders = upstream.headers
+    stripHopByHop(responseHeaders)
+    res.writeHead(upstream.statusCode, responseHeaders)
+    return new Promise((resolve) => {
+      pipeline(upstream.body, res, (err) => {
+        res.off('close', onClose)
+        if (err === undefined || err === null) return resolve({ status: upstream.statusCode, end: 'complete' })
+        // Headers are out: the only honest signal left is to cut the client's connection.
+        res.destroy()
+        resolve({ status: upstream.statusCode, end: cause === 'client_closed' ? 'client_closed' : 'upstream_reset' })
       })
     })
-    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
-      this.inFlight.get(req)?.onHeaders(proxyRes.statusCode ?? 502)
-    })
-    // Errors are reported per request through the `web` callback; this keeps a stray one quiet.
-    this.proxy.on('error', () => undefined)
   }
 
-  /**
-   * Sends the request upstream. Resolves when the upstream answered with headers (the body then
-   * streams through byte for byte); rejects with a 502/504 `LocalReplyError` when it did not.
-   */
-  forward(ctx: RequestContext, route: CompiledRoute): Promise<number> {
-    const { req, res } = ctx
-    prepareHeaders(ctx, route)
-    return new Promise((resolve, reject) => {
-      const state: InFlight = { timeoutMs: route.timeoutMs, timedOut: false, onHeaders: resolve }
-      this.inFlight.set(req, state)
-      this.proxy.web(
-        req,
-        res,
-        {
-          target: route.upstream,
-          buffer: ctx.body === undefined ? undefined : Readable.from([ctx.body]),
-        },
-        (err: NodeJS.ErrnoException) => {
-          reject(
-            state.timedOut
-              ? new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`)
-              : new LocalReplyError('upstream_unreachable', `upstream unreachable (${err.code ?? 'error'})`),
-          )
-        },
-      )
-    })
-  }
-
-  close(): void {
-    this.proxy.close()
-    this.agent.destroy()
+  close(): Promise<void> {
+    return this.agent.destroy()
   }
 }
 
-/** Identity in, signature headers out if the route asks, and the usual `X-Forwarded-*`. */
-function prepareHeaders(ctx: RequestContext, route: CompiledRoute): void {
-  const headers = ctx.req.headers
-  setIdentityHeaders(headers, ctx.identity)
-  if (route.stripSignatureHeaders) for (const h of SIGNATURE_HEADERS) delete headers[h]
-  const client = ctx.req.socket.remoteAddress ?? ''
-  const prior = headers['x-forwarded-for']
-  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client
-  headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http'
-  headers['x-forwarded-host'] = headers.host ?? ''
+/**
+ * The request body as it arrives, for requests whose body was not buffered. A client that
+ * stalls for the route's `timeout` is cut off, answered 408 if nothing was answered yet. The
+ * watch reads the socket's byte count rather than listening for `data`, which would start the
+ * stream flowing before undici reads it.
+ */
+function streamedBody(ctx: RequestContext, route: CompiledRoute, stop: (why: LocalReplyError) => void): Readable {
+  const { req } = ctx
+  let seen = req.socket.bytesRead
+  const timer = setTimeout(function check() {
+    if (req.complete || req.destroyed) return
+    if (req.socket.bytesRead === seen) {
+      return stop(new LocalReplyError('body_timeout', `no request body data for ${route.timeoutMs / 1000} s`))
+    }
+    seen = req.socket.bytesRead
+    timer.refresh()
+  }, route.timeoutMs)
+  req.once('close', () => clearTimeout(timer))
+  return req
+}
+
+function upstreamError(err: unknown, route: CompiledRoute): LocalReplyError {
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    return new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`)
+  }
+  const code = (err as { code?: unknown }).code
+  return new LocalReplyError('upstream_unreachable', `upstream unreachable (${typeof code === 'string' ? code : 'error'})`)
 }

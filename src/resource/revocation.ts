@@ -2,8 +2,8 @@ import type { CompiledRoute } from '../config/compile.js'
 import { LocalReplyError, SignatureError } from '../errors.js'
 import type { Identity } from '../identity.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { stripForgedIdentity } from '../pipeline/route.js'
-import { verifySignature } from '../pipeline/verify.js'
+import { checkBodyDigest } from '../pipeline/body.js'
+import { rememberSignature, verifySignature } from '../pipeline/verify.js'
 import type { ExpiringKeyStore } from '../replay/store.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 import { REVOCATION_PATH } from './metadata.js'
@@ -25,6 +25,8 @@ export const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
   pathPrefix: REVOCATION_PATH,
   methods: new Set(['POST']),
   upstream: new URL('http://0.0.0.0/'),
+  upstreamOrigin: 'http://0.0.0.0',
+  upstreamPathPrefix: '',
   access: 'identified' as const,
   policy: undefined,
   scopes: Object.freeze([]),
@@ -47,7 +49,6 @@ export function revocationKey(issuer: string, jti: string): string {
 export async function handleRevocation(ctx: RequestContext): Promise<void> {
   ctx.route = REVOCATION_ROUTE
   ctx.keyConfig = ctx.snapshot.revocationView
-  stripForgedIdentity(ctx)
   await verifySignature(ctx)
   const caller = ctx.identity
   const dwk = ctx.signature?.key.params.get('dwk')
@@ -55,6 +56,8 @@ export async function handleRevocation(ctx: RequestContext): Promise<void> {
     if (caller.level === 'none') throw new SignatureError('invalid_signature', 'a revocation must be signed')
     throw new LocalReplyError('unsupported_iss', 'revocations are accepted from trusted person and access servers signing with jwks_uri')
   }
+  await checkBodyDigest(ctx)
+  await rememberSignature(ctx)
   const { jti, exp } = parseBody(ctx.body)
   const ttl = exp - Math.floor(Date.now() / 1000) + ctx.snapshot.resource.signatures.window
   if (ttl > 0) await ctx.services.revoked.remember(revocationKey(caller.agent, jti), ttl)

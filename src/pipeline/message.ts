@@ -1,0 +1,31 @@
+import { LocalReplyError } from '../errors.js'
+import { countFieldLines, stripHopByHop, stripIdentityHeaders } from '../request/headers.js'
+import type { RequestContext } from './context.js'
+
+/**
+ * Methods the gateway answers itself with 405: `TRACE` would echo the signature and identity
+ * headers back to whoever asked (RFC 9110 §9.3.8 "Security Considerations"), and `CONNECT`
+ * asks for a tunnel, which a reverse proxy does not offer (it reaches the listener's `connect`
+ * event, answered there with the same reply).
+ */
+const REFUSED_METHODS = new Set(['TRACE', 'CONNECT'])
+
+/**
+ * The first stage: the message is one the gateway and any backend read the same way, and it
+ * carries nothing only the gateway may say (README "Security model"). A refused target or an
+ * ambiguous `Host` is a 400 before any route, key or policy is looked at; then hop-by-hop
+ * headers (RFC 9110 §7.6.1) and forged identity headers (CONTRACT §5) are removed, so no later
+ * stage, policy or backend can read them.
+ */
+export function checkMessage(ctx: RequestContext): void {
+  const { req } = ctx
+  if (typeof ctx.target === 'string') throw new LocalReplyError('bad_target', ctx.target)
+  const hosts = countFieldLines(req.rawHeaders, 'host')
+  if (hosts > 1) throw new LocalReplyError('bad_request', 'the request has more than one Host header')
+  if (hosts === 0 && req.httpVersion === '1.1') throw new LocalReplyError('bad_request', 'an HTTP/1.1 request needs a Host header')
+  if (REFUSED_METHODS.has(ctx.signed.method)) {
+    throw new LocalReplyError('method_not_allowed', `the gateway does not serve ${ctx.signed.method}`)
+  }
+  stripHopByHop(req.headers)
+  stripIdentityHeaders(req.headers)
+}

@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http'
+import type { Socket } from 'node:net'
+import type { LimitsConfig } from '../config/schema.js'
+import type { LocalReason } from '../errors.js'
+import type { GatewayServices } from '../services.js'
+import type { Forwarder } from './forward.js'
+import { createHandler, type SnapshotHolder } from './handler.js'
+import { recordParserRefusal } from './record.js'
+import { createUpgradeHandler } from './upgrade.js'
+
+/** How often Node checks header and request timeouts; so `limits.header_timeout` holds to the second. */
+const TIMEOUT_CHECK_MS = 250
+
+/** Parser refusals: the status, the reason label, and the reason phrase of the status line. */
+const PARSER_REFUSALS: Record<string, { status: number; reason: LocalReason; phrase: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'headers_too_large', phrase: 'Request Header Fields Too Large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'header_timeout', phrase: 'Request Timeout' },
+}
+const BAD_REQUEST = { status: 400, reason: 'bad_request' as const, phrase: 'Bad Request' }
+
+/**
+ * The proxy listener: Node's HTTP/1.1 server (whose parser refuses conflicting `Content-Length`
+ * and `Transfer-Encoding`, malformed chunking and bad request lines) with the request handler,
+ * WebSocket upgrades, and a defined answer for what never reaches a handler: parser refusals
+ * (400/408/431) and `CONNECT` (405). Each is recorded like any request.
+ */
+export function createProxyListener(holder: SnapshotHolder, services: GatewayServices, forwarder: Forwarder, limits: LimitsConfig): Server {
+  const handler = createHandler(holder, services, forwarder)
+  const safely = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]): Promise<void> =>
+    // The handler renders every failure itself; this is the last line against a bug taking
+    // the process down with an unhandled rejection.
+    handler(req, res).catch((err: unknown) => {
+      console.error('aauth-gateway: unhandled error in the request handler', err)
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
+      res.end()
+    })
+  const server = createServer(
+    {
+      maxHeaderSize: limits.max_header_bytes,
+      headersTimeout: limits.header_timeout * 1000,
+      requestTimeout: 0,
+      keepAliveTimeout: 5000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // The gateway answers a missing `Host` itself (problem+json, logged); duplicates of any
+      // header are joined as RFC 9110 §5.3 combines them, so the signature base and the
+      // upstream see every line, not only the first.
+      requireHostHeader: false,
+      joinDuplicateHeaders: true,
+    },
+    (req, res) => void safely(req, res),
+  )
+  const upgrade = createUpgradeHandler(holder, services, safely)
+  server.on('upgrade', (req, socket, head) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      console.error('aauth-gateway: unhandled error in the upgrade handler', err)
+      socket.destroy()
+    })
+  })
+  server.on('connect', (_req, socket: Socket) => {
+    answerRaw(socket, 405, 'Method Not Allowed', 'a reverse proxy does not open tunnels')
+    recordParserRefusal(services, 405, 'method_not_allowed')
+  })
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // A connection that dies between requests is not a request.
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+    const refusal = PARSER_REFUSALS[err.code ?? ''] ?? BAD_REQUEST
+    answerRaw(socket, refusal.status, refusal.phrase, err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed')
+    recordParserRefusal(services, refusal.status, refusal.reason)
+  })
+  return server
+}
+
+/** A problem+json answer written straight to a socket that has no response object, then closed. */
+function answerRaw(socket: Socket, status: number, phrase: string, detail: string): void {
+  const body = JSON.stringify({ type: 'about:blank', title: phrase, status, error: 'invalid_request', detail })
+  socket.end(
+    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}

@@ -1,0 +1,104 @@
+import { request as httpRequest, ServerResponse, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { Duplex } from 'node:stream'
+import type { CompiledRoute } from '../config/compile.js'
+import { LocalReplyError } from '../errors.js'
+import { createContext, targetOf, type RequestContext } from '../pipeline/context.js'
+import { stripHopByHop } from '../request/headers.js'
+import type { GatewayServices } from '../services.js'
+import { admit, finish, localReply, type SnapshotHolder } from './handler.js'
+import { record, recordEnd } from './record.js'
+import { upstreamHeaders } from './upstream-headers.js'
+
+/**
+ * `Upgrade` requests (the listener's `upgrade` event). A WebSocket handshake goes through the
+ * same pipeline as any request (message check, route, signature, access, policy), then the
+ * upstream is asked for the same upgrade with the identity headers set; its `101` is relayed and
+ * the two sockets are joined. Any other upgrade protocol (h2c, ...) is ignored, as RFC 9110
+ * §7.8 allows: the request is answered as a plain one and the connection closed. An upgrade
+ * request with a body is refused: the parser stops at the headers, so the body cannot be read
+ * as that request's.
+ */
+export function createUpgradeHandler(holder: SnapshotHolder, services: GatewayServices, plain: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+  return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy())
+    const res = new ServerResponse(req)
+    res.assignSocket(socket as never)
+    res.shouldKeepAlive = false
+    res.once('finish', () => socket.end())
+    const protocol = String(req.headers.upgrade ?? '').toLowerCase()
+    const ctx = createContext(req, res, holder.current, services)
+    if (ctx.hasBody) return finish(ctx, localReply(ctx, new LocalReplyError('bad_request', 'an upgrade request cannot carry a body')))
+    if (protocol !== 'websocket') return plain(req, res)
+    const route = await admit(ctx, false)
+    if (route === undefined) return
+    await relayUpgrade(ctx, route, socket, head)
+  }
+}
+
+/** Asks the upstream for the WebSocket upgrade and relays its answer; joins the sockets on 101. */
+function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex, head: Buffer): Promise<void> {
+  const target = targetOf(ctx)
+  const headers = upstreamHeaders(ctx, route)
+  headers.connection = 'Upgrade'
+  headers.upgrade = 'websocket'
+  const send = route.upstream.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise((resolve) => {
+    let answered = false
+    const upstream = send({
+      host: route.upstream.hostname,
+      port: route.upstream.port,
+      method: ctx.signed.method,
+      path: route.upstreamPathPrefix + target.path + target.query,
+      headers,
+      agent: false,
+    })
+    upstream.setTimeout(route.timeoutMs, () => upstream.destroy(new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`)))
+    upstream.on('error', (err) => {
+      if (answered) return resolve()
+      answered = true
+      const reply = err instanceof LocalReplyError ? err : new LocalReplyError('upstream_unreachable', 'upstream unreachable')
+      if (!ctx.res.headersSent) finish(ctx, localReply(ctx, reply))
+      resolve()
+    })
+    upstream.on('response', (answer) => {
+      // The upstream declined the upgrade: its answer is relayed as any other.
+      answered = true
+      stripHopByHop(answer.headers)
+      ctx.res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(ctx.res)
+      answer.on('end', () => record(ctx, answer.statusCode ?? 502, 'allow', 'ok'))
+      resolve()
+    })
+    upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
+      answered = true
+      upstream.setTimeout(0)
+      client.write(statusBlock(answer))
+      if (upstreamHead.length > 0) client.write(upstreamHead)
+      if (head.length > 0) upstreamSocket.write(head)
+      upstreamSocket.on('error', () => client.destroy())
+      client.on('error', () => upstreamSocket.destroy())
+      upstreamSocket.on('close', () => client.destroy())
+      client.on('close', () => upstreamSocket.destroy())
+      upstreamSocket.pipe(client)
+      client.pipe(upstreamSocket)
+      record(ctx, 101, 'allow', 'ok')
+      resolve()
+    })
+    upstream.end()
+    client.once('close', () => {
+      if (answered) return
+      answered = true
+      upstream.destroy()
+      recordEnd(ctx, 0, 'client_closed')
+      resolve()
+    })
+  })
+}
+
+/** The upstream's `101` status line and headers, as received (the upgrade's own headers kept). */
+function statusBlock(answer: IncomingMessage): string {
+  let block = `HTTP/1.1 101 ${answer.statusMessage ?? 'Switching Protocols'}\r\n`
+  for (let i = 0; i < answer.rawHeaders.length; i += 2) block += `${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}\r\n`
+  return block + '\r\n'
+}
