@@ -27,8 +27,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   process.stderr.write(`aauth-gateway: proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})\n`)
   process.on('SIGHUP', () => void g.reload())
   return new Promise((resolve) => {
+    // SIGTERM (what Kubernetes and Compose send) drains: /readyz turns 503 at once, in-flight
+    // requests finish up to `limits.drain_timeout`, then the process exits 0. SIGINT too.
     const stop = (): void => {
-      void g.close().then(() => echoServer?.close()).then(() => resolve(0))
+      process.stderr.write('aauth-gateway: draining\n')
+      void g
+        .drain(g.snapshot().resource.limits.drain_timeout)
+        .then(() => echoServer?.close())
+        .then(() => resolve(0))
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)

@@ -107,6 +107,8 @@ const limits = z
     fetch_timeout: seconds.default(5),
     /** Bytes a discovery document or JWKS may have. */
     fetch_max_bytes: z.number().int().positive().default(262_144),
+    /** Seconds in-flight requests get to finish after SIGTERM before they are cut. */
+    drain_timeout: z.number().int().nonnegative().default(30),
   })
   .strict()
 
@@ -134,6 +136,7 @@ export const configSchema = z
       header_timeout: 10,
       fetch_timeout: 5,
       fetch_max_bytes: 262_144,
+      drain_timeout: 30,
     }),
     /** A directory of policy files, relative to the config file. */
     policies: z.string().min(1).optional(),

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { stringify } from 'yaml'
+import { startBackend, type TestBackend } from '../helpers/backend.js'
+
+// Tests run from the repository root (npm test), whether compiled or through tsx.
+const BIN = resolve('bin/aauth-gateway.js')
+
+interface Served {
+  child: ChildProcess
+  url: string
+  adminUrl: string
+  stdout: () => string
+  exited: Promise<number | null>
+}
+
+/** Runs `aauth-gateway serve` as users do, and reads its listener addresses from stderr. */
+async function serve(dir: string, config: Record<string, unknown>): Promise<Served> {
+  const file = join(dir, 'gateway.yaml')
+  writeFileSync(file, stringify({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', resource: { issuer: 'https://api.test' }, ...config }))
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()))
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  const addresses = await new Promise<RegExpExecArray>((resolveAddr, reject) => {
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString()
+      const m = /proxy on (\S+), admin on (\S+)/.exec(err)
+      if (m) resolveAddr(m)
+    })
+    void exited.then(() => reject(new Error(`serve exited early:\n${err}`)))
+  })
+  return { child, url: addresses[1] as string, adminUrl: addresses[2] as string, stdout: () => out, exited }
+}
+
+/** A GET on a fresh connection (no pooling), resolving status and body, or the error. */
+function get(url: string): Promise<{ status: number; body: string } | Error> {
+  return new Promise((done) => {
+    const req = request(url, { agent: false }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }))
+      res.on('error', (e) => done(e))
+    })
+    req.on('error', (e) => done(e))
+    req.end()
+  })
+}
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('serve: SIGTERM drains', () => {
+  let slow: TestBackend
+  let dir: string
+  before(async () => {
+    slow = await startBackend({ delayMs: 1500 })
+    dir = mkdtempSync(join(tmpdir(), 'aauth-drain-'))
+  })
+  after(async () => {
+    await slow.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('readiness turns 503 at once, new connections are refused, slow requests in flight all complete, exit 0', async () => {
+    const gw = await serve(dir, { routes: [{ name: 'slow', match: { path_prefix: '/' }, upstream: slow.url, access: 'open' }] })
+    assert.equal((await get(`${gw.adminUrl}/readyz`) as { status: number }).status, 200)
+    const before = slow.received.length
+    const inFlight = [1, 2, 3].map((i) => get(`${gw.url}/slow/${i}`))
+    await waitFor(() => slow.received.length === before + 3)
+    const signalled = Date.now()
+    gw.child.kill('SIGTERM')
+    // Readiness is what the load balancer watches: it must flip before the requests end.
+    const ready = await get(`${gw.adminUrl}/readyz`)
+    assert.ok(!(ready instanceof Error), 'the admin listener still answers while draining')
+    assert.equal(ready.status, 503)
+    assert.ok(Date.now() - signalled < 1000, 'readiness flipped before the in-flight requests finished')
+    const late = await get(`${gw.url}/slow/late`)
+    assert.ok(late instanceof Error, 'the listener no longer accepts connections')
+    const answers = await Promise.all(inFlight)
+    for (const a of answers) {
+      assert.ok(!(a instanceof Error), String(a))
+      assert.equal(a.status, 200)
+    }
+    assert.equal(await gw.exited, 0)
+    const lines = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; reason: string })
+    assert.deepEqual(lines.filter((l) => l.path.startsWith('/slow/')).map((l) => [l.status, l.reason]), [[200, 'ok'], [200, 'ok'], [200, 'ok']])
+  })
+
+  test('requests still running at the drain deadline are cut, logged as shutdown, and the process exits 0', async () => {
+    const stuck = await startBackend({ delayMs: 60_000 })
+    try {
+      const gw = await serve(dir, {
+        limits: { drain_timeout: 1 },
+        routes: [{ name: 'stuck', match: { path_prefix: '/' }, upstream: stuck.url, access: 'open' }],
+      })
+      const before = stuck.received.length
+      const pending = get(`${gw.url}/stuck`)
+      await waitFor(() => stuck.received.length === before + 1)
+      const signalled = Date.now()
+      gw.child.kill('SIGTERM')
+      assert.equal(await gw.exited, 0)
+      const took = Date.now() - signalled
+      assert.ok(took >= 900 && took < 5000, `exited ${took} ms after SIGTERM with drain_timeout 1`)
+      assert.ok((await pending) instanceof Error, 'the cut request ends its connection')
+      const lines = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as { path: string; reason: string; decision: string })
+      assert.deepEqual(lines.filter((l) => l.path === '/stuck').map((l) => [l.decision, l.reason]), [['error', 'shutdown']])
+    } finally {
+      await stuck.close()
+    }
+  })
+})
