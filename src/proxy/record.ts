@@ -11,6 +11,9 @@ export const WELL_KNOWN = '(well-known)'
 /** nginx's code for "the client closed the connection before an answer": logged, never sent. */
 const CLIENT_CLOSED_STATUS = 499
 
+/** Characters of a refused request target kept in its decision line. */
+const MAX_LOGGED_TARGET = 256
+
 export type RecordReason = ReasonCode | 'ok' | 'shadow_deny'
 
 /** Counts and logs one finished request: exactly one call per request, however it ended. */
@@ -22,7 +25,8 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
     time: new Date().toISOString(),
     route,
     method: ctx.signed.method,
-    path: ctx.signed.path,
+    // A refused target is logged as received (cut short): that is what an operator looks for.
+    path: typeof ctx.target === 'string' ? (ctx.req.url ?? '').slice(0, MAX_LOGGED_TARGET) : ctx.signed.path,
     status,
     decision,
     reason,
