@@ -43,8 +43,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new GatewayMetrics()
   const services: GatewayServices = {
     metrics,
-    replay: new MemoryKeyStore(current.replayMaxEntries),
-    revoked: new MemoryKeyStore(100_000),
+    replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
+    revoked: new MemoryKeyStore({ maxEntries: 100_000 }),
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),

@@ -50,7 +50,7 @@ const replay = z
   .object({
     store: z.enum(['memory', 'redis']).default('memory'),
     url: z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss://').optional(),
-    /** Most entries the memory store holds; beyond it the oldest are evicted. */
+    /** Most unexpired entries the memory store holds; beyond it signed requests get 503 (never an early eviction). */
     max_entries: z.number().int().positive().default(100_000),
   })
   .strict()

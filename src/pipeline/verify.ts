@@ -1,6 +1,6 @@
-import { SignatureError } from '../errors.js'
 import { resolveKey } from '../keys/resolve.js'
 import type { ResolveContext } from '../keys/types.js'
+import { checkNotReplayed } from '../replay/check.js'
 import { replayKey } from '../replay/store.js'
 import { checkCoveredComponents } from '../signature/components.js'
 import { checkContentDigest } from '../signature/digest.js'
@@ -47,9 +47,6 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
 
   const key = replayKey(resolved.key.thumbprint, base)
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
-  if (!(await services.replay.remember(key, 2 * config.signatures.window))) {
-    services.metrics.replayRejected.inc()
-    throw new SignatureError('invalid_signature', 'this signature was already used', { reason: 'replay' })
-  }
+  await checkNotReplayed(services.replay, key, 2 * config.signatures.window, services.metrics)
   ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
 }
