@@ -40,6 +40,8 @@ export type LocalReason =
   | 'upstream_timeout'
   /** The replay (or revocation) store is full of live entries; see docs/replay-and-revocation.md. */
   | 'store_full'
+  /** One revocation issuer is over its bound of live revocations. */
+  | 'rate_limited'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
@@ -116,10 +118,10 @@ export class PolicyDenied extends GatewayError {
   }
 }
 
-/** Local replies that are not about identity: 400, 403 (revocation), 404, 405, 413, 502, 503, 504. */
+/** Local replies that are not about identity: 400, 403 (revocation), 404, 405, 413, 429, 502, 503, 504. */
 export class LocalReplyError extends GatewayError {
   override readonly name = 'LocalReplyError'
-  /** Seconds the client should wait before trying again (`Retry-After`, RFC 9110 §10.2.3), for 503. */
+  /** Seconds the client should wait before trying again (`Retry-After`, RFC 9110 §10.2.3), for 429 and 503. */
   readonly retryAfterSeconds: number | undefined
   constructor(
     readonly reason: LocalReason,

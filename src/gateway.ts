@@ -44,7 +44,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const services: GatewayServices = {
     metrics,
     replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
-    revoked: new MemoryKeyStore({ maxEntries: 100_000 }),
+    revoked: new MemoryKeyStore({
+      maxEntries: current.resource.signatures.revocation.max_entries,
+      maxPerGroup: current.resource.signatures.revocation.max_per_issuer,
+    }),
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),

@@ -43,7 +43,11 @@ const ACCEPT_HEADERS_FOR: Partial<Record<SignatureErrorCode, 'scheme' | 'alg'>> 
   unsupported_algorithm: 'alg',
 }
 
-/** `store_full` answers `temporarily_unavailable`, OAuth's code for a 503 (RFC 6749 §4.1.2.1). */
+/**
+ * `store_full` answers `temporarily_unavailable`, OAuth's code for a 503 (RFC 6749 §4.1.2.1);
+ * `rate_limited` is one revocation issuer over its bound. Both carry `Retry-After`
+ * (docs/replay-and-revocation.md).
+ */
 const LOCAL: Record<LocalReason, { status: number; error: string; title: string; decision: Decision }> = {
   route_not_found: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
   method_not_allowed: { status: 405, error: 'method_not_allowed', title: 'Method Not Allowed', decision: 'error' },
@@ -53,6 +57,7 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
   upstream_unreachable: { status: 502, error: 'bad_gateway', title: 'Bad Gateway', decision: 'error' },
   upstream_timeout: { status: 504, error: 'gateway_timeout', title: 'Gateway Timeout', decision: 'error' },
   store_full: { status: 503, error: 'temporarily_unavailable', title: 'Service Unavailable', decision: 'error' },
+  rate_limited: { status: 429, error: 'rate_limited', title: 'Too Many Requests', decision: 'error' },
 }
 
 /**
