@@ -42,6 +42,10 @@ export type LocalReason =
   | 'unsupported_iss'
   | 'upstream_unreachable'
   | 'upstream_timeout'
+  /** The replay (or revocation) store is full of live entries; see docs/replay-and-revocation.md. */
+  | 'store_full'
+  /** One revocation issuer is over its bound of live revocations. */
+  | 'rate_limited'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
@@ -125,14 +129,18 @@ export class PolicyDenied extends GatewayError {
   }
 }
 
-/** Local replies that are not about identity: 400, 403 (revocation), 404, 405, 413, 502, 504. */
+/** Local replies that are not about identity: 400, 403 (revocation), 404, 405, 413, 429, 502, 503, 504. */
 export class LocalReplyError extends GatewayError {
   override readonly name = 'LocalReplyError'
+  /** Seconds the client should wait before trying again (`Retry-After`, RFC 9110 §10.2.3), for 429 and 503. */
+  readonly retryAfterSeconds: number | undefined
   constructor(
     readonly reason: LocalReason,
     detail: string,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(detail)
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 

@@ -50,8 +50,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const lifecycle: Lifecycle = { draining: false, cutting: false }
   const services: GatewayServices = {
     metrics,
-    replay: new MemoryKeyStore(current.replayMaxEntries),
-    revoked: new MemoryKeyStore(100_000),
+    replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
+    revoked: new MemoryKeyStore({
+      maxEntries: current.resource.signatures.revocation.max_entries,
+      maxPerGroup: current.resource.signatures.revocation.max_per_issuer,
+    }),
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),

@@ -50,7 +50,7 @@ const replay = z
   .object({
     store: z.enum(['memory', 'redis']).default('memory'),
     url: z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss://').optional(),
-    /** Most entries the memory store holds; beyond it the oldest are evicted. */
+    /** Most unexpired entries the memory store holds; beyond it signed requests get 503 (never an early eviction). */
     max_entries: z.number().int().positive().default(100_000),
   })
   .strict()
@@ -59,6 +59,16 @@ const replay = z
     path: ['url'],
   })
 
+/** Bounds of the revoked-token store (docs/replay-and-revocation.md); read at start, not on reload. */
+const revocation = z
+  .object({
+    /** Most unexpired revocations held in all; beyond it revocations get 503. */
+    max_entries: z.number().int().positive().default(100_000),
+    /** Most unexpired revocations one issuer may hold; beyond it that issuer gets 429. */
+    max_per_issuer: z.number().int().positive().default(10_000),
+  })
+  .strict()
+
 const signatures = z
   .object({
     window: seconds.default(60),
@@ -66,6 +76,7 @@ const signatures = z
     algorithms: z.array(z.enum(ALGORITHMS)).min(1).default(['Ed25519', 'ES256']),
     legacy: z.boolean().default(true),
     replay: replay.default({ store: 'memory', max_entries: 100_000 }),
+    revocation: revocation.default({ max_entries: 100_000, max_per_issuer: 10_000 }),
     max_body_bytes: z.number().int().nonnegative().default(1_048_576),
   })
   .strict()
@@ -129,6 +140,7 @@ export const configSchema = z
       algorithms: ['Ed25519', 'ES256'],
       legacy: true,
       replay: { store: 'memory', max_entries: 100_000 },
+      revocation: { max_entries: 100_000, max_per_issuer: 10_000 },
       max_body_bytes: 1_048_576,
     }),
     limits: limits.default({

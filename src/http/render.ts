@@ -43,6 +43,11 @@ const ACCEPT_HEADERS_FOR: Partial<Record<SignatureErrorCode, 'scheme' | 'alg'>> 
   unsupported_algorithm: 'alg',
 }
 
+/**
+ * `store_full` answers `temporarily_unavailable`, OAuth's code for a 503 (RFC 6749 §4.1.2.1);
+ * `rate_limited` is one revocation issuer over its bound. Both carry `Retry-After`
+ * (docs/replay-and-revocation.md).
+ */
 const LOCAL: Record<LocalReason, { status: number; error: string; title: string; decision: Decision }> = {
   route_not_found: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
   method_not_allowed: { status: 405, error: 'method_not_allowed', title: 'Method Not Allowed', decision: 'error' },
@@ -55,6 +60,8 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
   unsupported_iss: { status: 403, error: 'unsupported_iss', title: 'Forbidden', decision: 'deny' },
   upstream_unreachable: { status: 502, error: 'bad_gateway', title: 'Bad Gateway', decision: 'error' },
   upstream_timeout: { status: 504, error: 'gateway_timeout', title: 'Gateway Timeout', decision: 'error' },
+  store_full: { status: 503, error: 'temporarily_unavailable', title: 'Service Unavailable', decision: 'error' },
+  rate_limited: { status: 429, error: 'rate_limited', title: 'Too Many Requests', decision: 'error' },
 }
 
 /**
@@ -81,7 +88,9 @@ export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
   }
   if (err instanceof LocalReplyError) {
     const l = LOCAL[err.reason]
-    return reply(l.status, {}, l.title, l.error, err.message, l.decision, err.reason)
+    const headers: Record<string, string> = {}
+    if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)))
+    return reply(l.status, headers, l.title, l.error, err.message, l.decision, err.reason)
   }
   const reason: ReasonCode = err instanceof GatewayError ? err.reason : 'internal'
   return reply(500, {}, 'Internal Server Error', 'server_error', 'the gateway failed to handle this request', 'error', reason)

@@ -20,7 +20,7 @@ const SHAPES = {
 } as const satisfies Record<SignatureAlgorithm, { kty: string; crv: string; coordinates: readonly string[] }>
 
 /** Members that make a JWK private or symmetric (RFC 7518 §6.2.2, §6.3.2, §6.4; ML-DSA `priv`). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
+export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
 
 /** A 32-byte value in unpadded base64url: Ed25519 `x`, P-256 `x` and `y`. */
 const COORDINATE = /^[A-Za-z0-9_-]{43}$/

@@ -69,6 +69,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
+  readonly replayStoreFull = new Counter({
+    name: 'aauth_gateway_replay_store_full_total',
+    help: 'Signed requests shed with 503 because the replay store was full of unexpired entries.',
+    registers: [this.registry],
+  })
+
   readonly configReloads = new Counter({
     name: 'aauth_gateway_config_reloads_total',
     help: 'Config reloads by result (ok, error).',

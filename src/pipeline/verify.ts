@@ -1,6 +1,6 @@
-import { SignatureError } from '../errors.js'
 import { resolveKey } from '../keys/resolve.js'
 import type { ResolveContext } from '../keys/types.js'
+import { checkNotReplayed } from '../replay/check.js'
 import { replayKey } from '../replay/store.js'
 import { checkCoveredComponents } from '../signature/components.js'
 import { checkFreshness } from '../signature/freshness.js'
@@ -57,8 +57,5 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
 export async function rememberSignature(ctx: RequestContext): Promise<void> {
   if (ctx.replayKey === undefined) return
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
-  if (!(await ctx.services.replay.remember(ctx.replayKey, 2 * ctx.keyConfig.signatures.window))) {
-    ctx.services.metrics.replayRejected.inc()
-    throw new SignatureError('invalid_signature', 'this signature was already used', { reason: 'replay' })
-  }
+  await checkNotReplayed(ctx.services.replay, ctx.replayKey, 2 * ctx.keyConfig.signatures.window, ctx.services.metrics)
 }

@@ -6,6 +6,7 @@ import { checkBodyDigest } from '../pipeline/body.js'
 import { rememberSignature, verifySignature } from '../pipeline/verify.js'
 import type { ExpiringKeyStore } from '../replay/store.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
+import { TOKEN_KINDS } from '../tokens/kinds.js'
 import { REVOCATION_PATH } from './metadata.js'
 
 
@@ -45,6 +46,9 @@ export function revocationKey(issuer: string, jti: string): string {
  * Handles `POST {revocation_endpoint}` with `{"jti": "...", "exp": <int>}`. The issuer is the
  * verified caller (a `jwks_uri` signature by a trusted person or access server), never a body
  * field. Answers 200 with an empty body; there is no 404 (unknown `jti`s are simply recorded).
+ * Bounded (docs/replay-and-revocation.md): an `exp` further ahead than any revocable token can
+ * live is 400; an issuer at `signatures.revocation.max_per_issuer` live revocations is 429, a
+ * store at `max_entries` is 503, both with `Retry-After`; a live revocation is never dropped.
  */
 export async function handleRevocation(ctx: RequestContext): Promise<void> {
   ctx.route = REVOCATION_ROUTE
@@ -59,8 +63,38 @@ export async function handleRevocation(ctx: RequestContext): Promise<void> {
   await checkBodyDigest(ctx)
   await rememberSignature(ctx)
   const { jti, exp } = parseBody(ctx.body)
-  const ttl = exp - Math.floor(Date.now() / 1000) + ctx.snapshot.resource.signatures.window
-  if (ttl > 0) await ctx.services.revoked.remember(revocationKey(caller.agent, jti), ttl)
+  const now = Math.floor(Date.now() / 1000)
+  const { window } = ctx.snapshot.resource.signatures
+  // No token accepted here outlives this: `iat` may be up to `window` ahead, then `maxLifetime`.
+  const furthest = longestRevocableLifetime() + window
+  if (exp - now > furthest) {
+    throw new LocalReplyError('bad_request', `exp is more than ${furthest} s ahead; no revocable token accepted here lives that long`)
+  }
+  const ttl = exp - now + window
+  if (ttl <= 0) return
+  // Grouped by issuer, so one server cannot crowd out the others' revocations.
+  const remembered = await ctx.services.revoked.remember(revocationKey(caller.agent, jti), ttl, caller.agent)
+  if (remembered.outcome !== 'full') return
+  const { retryAfterSeconds } = remembered
+  if (remembered.bound === 'group') {
+    throw new LocalReplyError('rate_limited', 'this issuer holds as many unexpired revocations as the gateway keeps per issuer', { retryAfterSeconds })
+  }
+  throw new LocalReplyError('store_full', 'the gateway holds as many unexpired revocations as it keeps', { retryAfterSeconds })
+}
+
+/**
+ * The longest lifetime of any token type that can be revoked (AAuth -11: person and auth
+ * tokens at most 1 h), read from the token kinds so the two never disagree. Computed on call:
+ * this module and the token kinds import each other through the pipeline.
+ */
+function longestRevocableLifetime(): number {
+  let longest = 0
+  for (const typ of REVOCABLE) {
+    const lifetime = TOKEN_KINDS[typ]?.maxLifetime
+    if (lifetime === undefined) throw new Error(`revocable token type ${typ} has no maxLifetime`)
+    longest = Math.max(longest, lifetime)
+  }
+  return longest
 }
 
 /** Refuses a presented person or auth token its issuer revoked (`revoked_jwt`, AAuth -11 §11.12). */

@@ -37,6 +37,8 @@ export const authToken: TokenKind = {
  * January-2026 `auth+jwt` (protocol digest §14): keys via `{iss}/.well-known/aauth-issuer`; the
  * issuer may be listed in `person_servers` or `access_servers`. Carries `agent`,
  * `agent_delegate`, `scope`, and perhaps an RFC 8693 `act` chain (reported current actor first).
+ * Lifetime <= 1 h, as for `aa-auth+jwt`; without `iat`, `exp` may be at most that (plus the
+ * window) ahead.
  */
 export const legacyAuthToken: TokenKind = {
   typ: 'auth+jwt',
@@ -48,6 +50,9 @@ export const legacyAuthToken: TokenKind = {
     trust: ['person_servers', 'access_servers'],
   },
   requireIat: false,
+  // Not in the January-2026 text; the current auth token's bound, so a legacy token (and its
+  // revocation, docs/replay-and-revocation.md) is never held longer than a current one.
+  maxLifetime: 3600,
   identify(claims, ctx) {
     requireAudience(claims, ctx.config.issuer)
     return {

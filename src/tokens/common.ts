@@ -82,12 +82,20 @@ function keyQuery(claims: JWTPayload, kind: TokenKind, kid: string, ctx: Resolve
   return { issuer: iss, document, issuerMembers, kid, trusted: (origin) => isTrusted(origin, trust, config) }
 }
 
-/** `exp` required (jose already refused a past one); `iat` required in -11 and not ahead by more than the window. */
+/**
+ * `exp` required (jose already refused a past one); `iat` required in -11 and not ahead by more
+ * than the window; `exp - iat` within the kind's `maxLifetime`. A token without `iat` (January
+ * 2026) has lived at least `exp - now` by then, give or take the issuer's clock, so its `exp` may
+ * be at most `maxLifetime` plus the window ahead.
+ */
 function checkTimes(claims: JWTPayload, kind: TokenKind, ctx: ResolveContext): number {
   const { exp, iat } = claims
   if (typeof exp !== 'number') throw invalidJwt('the exp claim is required')
   if (iat === undefined) {
     if (kind.requireIat) throw invalidJwt('the iat claim is required')
+    if (kind.maxLifetime !== undefined && exp - ctx.now() > kind.maxLifetime + ctx.config.signatures.window) {
+      throw invalidJwt(`the token lifetime exceeds ${kind.maxLifetime} s`)
+    }
     return exp
   }
   if (typeof iat !== 'number') throw invalidJwt('the iat claim must be a number')

@@ -6,6 +6,12 @@ import type { TokenKind } from './types.js'
  * person, as `(iss, sub)`; no authorization. Checks: `aud` is this resource; `sub` present;
  * lifetime <= 1 h; no `scope` or `account` (the draft says MUST NOT contain and names no verifier
  * action; refusing is our choice, as the aauth-go vectors do). Level `identified`, `user` = `sub`.
+ *
+ * Alone, it satisfies `access: identified`: the drafts' "person identity" access mode has the
+ * agent sign with it in place of its agent token, the person server issued it on a request
+ * signed under the agent token, and `cnf` binds it to that agent's key, so a trusted server
+ * vouches for the signing key. It names no agent (no such claim): `aauth.agent` is empty, and a
+ * policy that needs the agent must ask for an agent token. See docs/replay-and-revocation.md.
  */
 export const personToken: TokenKind = {
   typ: 'aa-person+jwt',

@@ -125,3 +125,13 @@ test('refuses the not-yet-available redis replay store at load, so check reports
     return true
   })
 })
+
+test('signatures.revocation: defaults 100000 in all and 10000 per issuer; bounds must be positive integers', () => {
+  const defaults = parseConfigText(ROUTE, 'g.yaml').config.signatures.revocation
+  assert.deepEqual(defaults, { max_entries: 100_000, max_per_issuer: 10_000 })
+  const text = `signatures:\n  revocation:\n    max_entries: 0\n    max_per_issuer: 2.5\n${ROUTE}`
+  const problems = problemsOf(() => parseConfigText(text, 'g.yaml'))
+  assert.equal(problems.length, 2)
+  assert.match(problems[0] ?? '', /^3 signatures\.revocation\.max_entries: /)
+  assert.match(problems[1] ?? '', /^4 signatures\.revocation\.max_per_issuer: /)
+})

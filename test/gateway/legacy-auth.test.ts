@@ -141,6 +141,19 @@ describe('January-2026 auth tokens (typ auth+jwt, signatures.legacy)', () => {
     assert.equal(stolen.headers.get('signature-error'), 'error=invalid_signature')
   })
 
+  test('refuses a legacy auth token living longer than an hour with invalid_jwt, as a current auth token', async () => {
+    const t = Math.floor(Date.now() / 1000)
+    const long = await callLegacy(gw, '/data', await legacyAuthToken({ iat: t, exp: t + 3601 }))
+    assert.equal(long.status, 401)
+    assert.equal(long.headers.get('signature-error'), 'error=invalid_jwt')
+    assert.match(String(long.json().detail), /lifetime exceeds 3600 s/)
+    // Without iat (the January-2026 norm) the lifetime is at least exp - now: at most an hour plus the window (60 s).
+    const far = await callLegacy(gw, '/data', await legacyAuthToken({ exp: t + 3600 + 60 + 120 }))
+    assert.equal(far.headers.get('signature-error'), 'error=invalid_jwt')
+    assert.equal((await callLegacy(gw, '/data', await legacyAuthToken({ iat: t, exp: t + 3600 }))).status, 200, 'one hour is accepted')
+    assert.equal((await callLegacy(gw, '/data', await legacyAuthToken({ exp: t + 3600 }))).status, 200, 'so is an hour left without iat')
+  })
+
   test('refuses legacy auth tokens when signatures.legacy is false', async () => {
     const path = `/data/${++n}`
     const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: path }, key, {

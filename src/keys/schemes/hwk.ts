@@ -1,4 +1,5 @@
 import { SignatureError } from '../../errors.js'
+import { PRIVATE_MEMBERS } from '../jwk.js'
 import type { KeyResolver } from '../types.js'
 import { schemeIdentity } from './identity.js'
 import { isLegacy, optionalParam } from './params.js'
@@ -13,10 +14,15 @@ const MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'alg'] as const
  */
 export const resolveHwk: KeyResolver = async (member, ctx) => {
   if (member.params.has('kid')) throw new SignatureError('invalid_key', 'hwk must not carry kid')
-  const jwk: Record<string, string> = {}
+  const jwk: Record<string, unknown> = {}
   for (const name of MEMBERS) {
     const value = optionalParam(member, name)
     if (value !== undefined) jwk[name] = value
+  }
+  // Private members are carried over whatever their type, so the one JWK check refuses them
+  // (`invalid_key`, as for a private `cnf.jwk`): an agent that sends its private key is broken.
+  for (const name of PRIVATE_MEMBERS) {
+    if (member.params.has(name)) jwk[name] = member.params.get(name)
   }
   const { signatures } = ctx.config
   const legacy = isLegacy(member, signatures.legacy)
