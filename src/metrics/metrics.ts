@@ -3,6 +3,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 /** How a request ended (CONTRACT §8 `decision`). */
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
 
+/** How a config reload ended: `ok` swapped in the new config; `error` kept the previous one. */
+export type ReloadResult = 'ok' | 'error'
+
 /**
  * Every metric of CONTRACT §8, on a registry owned by one gateway instance (no global state,
  * so tests can run several gateways in one process). Label values come from closed sets only:
