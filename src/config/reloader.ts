@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js'
 import type { GatewayMetrics, ReloadResult } from '../metrics/metrics.js'
 import { buildSnapshot, type Snapshot } from './compile.js'
 import { configSources, fingerprint, type ConfigSources } from './sources.js'
+import { restartRequiredKeys } from './start-only.js'
 import { directoriesIdentity, watchDirectories, watchedDirectories } from './watch.js'
 
 /** What a check did: `unchanged` when nothing a build reads changed, else how the reload ended. */
@@ -16,7 +17,7 @@ export interface ReloaderOptions {
   metrics: GatewayMetrics
   /** Called after every swap, with the snapshot swapped in and the one it replaced. */
   onSwap?: (next: Snapshot, previous: Snapshot) => void
-  /** Where reload failures go. Default: stderr. */
+  /** Where reload failures and restart warnings go. Default: stderr. */
   log?: (message: string) => void
   /** Milliseconds between periodic checks when watching; 0 turns them off. Default 2 000. */
   pollMs?: number
@@ -41,7 +42,7 @@ export const DEFAULT_DEBOUNCE_MS = 200
 /**
  * Owns the gateway's current snapshot and everything that replaces it (docs/operations.md):
  *  - `reload()` always builds; an invalid config is logged, counted as `error`, and the old
- *    snapshot keeps serving;
+ *    snapshot keeps serving; keys applied only at start are reported (`restart_required`);
  *  - with `watch`, file events in the directories that hold the config, the policies and the
  *    signing key, and a periodic check that catches events a filesystem never delivers, run
  *    `check()`: a content fingerprint decides whether anything changed, and the watches are
@@ -55,7 +56,8 @@ export async function createReloader(options: ReloaderOptions): Promise<Reloader
   let sources = configSources(configFile, env)
   // Taken before the build: a change landing during the build then differs from it, and is built.
   let built = fingerprint(sources)
-  let current = await buildSnapshot(configFile, env)
+  const started = await buildSnapshot(configFile, env)
+  let current = started
   let closed = false
 
   let tail: Promise<unknown> = Promise.resolve()
@@ -94,9 +96,14 @@ export async function createReloader(options: ReloaderOptions): Promise<Reloader
     }
     const previous = current
     current = next
-    metrics.configReloads.inc({ result: 'ok' })
+    const pending = restartRequiredKeys(started, next)
+    const result: ReloadResult = pending.length > 0 ? 'restart_required' : 'ok'
+    metrics.configReloads.inc({ result })
+    if (pending.length > 0) {
+      log(`aauth-gateway: config reloaded, but ${pending.join(', ')} changed and apply only after a restart; the values from start stay in effect`)
+    }
     options.onSwap?.(next, previous)
-    return 'ok'
+    return result
   }
 
   function reload(): Promise<ReloadResult> {

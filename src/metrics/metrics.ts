@@ -3,8 +3,12 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 /** How a request ended (CONTRACT §8 `decision`). */
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
 
-/** How a config reload ended: `ok` swapped in the new config; `error` kept the previous one. */
-export type ReloadResult = 'ok' | 'error'
+/**
+ * How a config reload ended (docs/operations.md): `ok` swapped in the whole new config; `error`
+ * kept the previous one (the new one is invalid); `restart_required` swapped in what applies
+ * live while keys applied only at start (`listen`, `limits.header_timeout`, ...) kept their values.
+ */
+export type ReloadResult = 'ok' | 'error' | 'restart_required'
 
 /**
  * Every metric of CONTRACT §8, on a registry owned by one gateway instance (no global state,
@@ -74,7 +78,7 @@ export class GatewayMetrics {
 
   readonly configReloads = new Counter({
     name: 'aauth_gateway_config_reloads_total',
-    help: 'Config reloads by result (ok, error).',
+    help: 'Config reloads by result (ok, error, restart_required).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   })

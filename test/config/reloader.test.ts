@@ -210,3 +210,34 @@ test('the periodic check catches a change whose file events never arrive', async
   writeFileSync(join(dir, 'gateway.yaml'), configYaml({ routes: ['polled'] }))
   await eventually('the polled change in service', () => r.current.routeNames.join() === 'polled')
 })
+
+test('keys applied only at start: the rest is swapped in, one line names them, the result is restart_required', async () => {
+  const dir = tempDir()
+  const file = join(dir, 'gateway.yaml')
+  writeTree(dir, { 'gateway.yaml': configYaml() })
+  const swaps: [Snapshot, Snapshot][] = []
+  const { r, metrics, logged } = await reloader(file, { onSwap: (next, previous) => void swaps.push([next, previous]) })
+  const started = r.current
+
+  writeFileSync(file, configYaml({ routes: ['data', 'added'], listen: '127.0.0.1:1', limits: { header_timeout: 3, fetch_timeout: 2 } }))
+  assert.equal(await r.reload(), 'restart_required')
+  assert.deepEqual(r.current.routeNames, ['data', 'added'], 'what applies live was swapped in')
+  assert.equal(r.current.resource.limits.fetch_timeout, 2)
+  assert.deepEqual(logged, [
+    'aauth-gateway: config reloaded, but listen, limits.header_timeout changed and apply only after a restart; the values from start stay in effect',
+  ])
+  assert.deepEqual(swaps, [[r.current, started]])
+
+  // Compared with the start, not the previous reload: still pending on the next one.
+  writeFileSync(file, configYaml({ routes: ['data'], listen: '127.0.0.1:1', limits: { header_timeout: 3 } }))
+  assert.equal(await r.reload(), 'restart_required')
+  writeFileSync(file, configYaml({ limits: { max_header_bytes: 100 }, extra: { admin: '127.0.0.1:2', signatures: { replay: { max_entries: 10 } } } }))
+  assert.equal(await r.reload(), 'restart_required')
+  assert.equal(
+    logged.at(-1),
+    'aauth-gateway: config reloaded, but admin, limits.max_header_bytes, signatures.replay.max_entries changed and apply only after a restart; the values from start stay in effect',
+  )
+  writeFileSync(file, configYaml())
+  assert.equal(await r.reload(), 'ok', 'back to the start values')
+  assert.deepEqual(await reloadCounts(metrics), { restart_required: 3, ok: 1 })
+})

@@ -8,7 +8,7 @@ import { startGateway, type RunningGateway } from '../../src/gateway.js'
 import { startBackend, type TestBackend } from '../helpers/backend.js'
 import { ConfigMapVolume, replaceDirectory, replaceFileAtomically, writeTree } from '../helpers/config-files.js'
 import { eventually } from '../helpers/eventually.js'
-import { send } from '../helpers/gateway.js'
+import { send, startTestGateway } from '../helpers/gateway.js'
 
 /**
  * Reloads as deployments cause them (docs/operations.md), end to end: a gateway started with
@@ -103,5 +103,27 @@ describe('reloads triggered by the files a deployment replaces', () => {
     await answersBecome(gw, { '/data/one': 200, '/data/two': 403 })
     writeFileSync(join(dir, 'policies', 'gate.yaml'), gate('three'))
     await answersBecome(gw, { '/data/two': 200, '/data/three': 403 })
+  })
+
+  test('a watched change of listen applies the rest, reports restart_required and keeps serving where it was', async () => {
+    const dir = tempDir()
+    writeTree(dir, { 'gateway.yaml': configYaml(['data']) })
+    const gw = await watched(join(dir, 'gateway.yaml'))
+    replaceFileAtomically(join(dir, 'gateway.yaml'), configYaml(['data', 'extra'], { listen: '127.0.0.1:1' }))
+    await answersBecome(gw, { '/data/1': 200, '/extra/1': 200 })
+    const metrics = await (await fetch(gw.adminUrl + '/metrics')).text()
+    assert.match(metrics, /aauth_gateway_config_reloads_total\{result="restart_required"\} 1\n/)
+    assert.doesNotMatch(metrics, /aauth_gateway_config_reloads_total\{result="ok"\}/)
+  })
+
+  test('a reload changing limits.header_timeout reports restart_required and keeps serving', async () => {
+    const route = (name: string): Record<string, unknown> => ({ name, match: { path_prefix: `/${name}` }, upstream: backend.url, access: 'open' })
+    const gw = await startTestGateway({ routes: [route('data')] })
+    cleanup.push(() => gw.close())
+    gw.writeConfig({ limits: { header_timeout: 3 }, routes: [route('data'), route('extra')] })
+    assert.equal(await gw.reload(), true, 'a reload needing a restart still swaps in what applies live')
+    assert.equal(await statuses(gw, ['/data/1', '/extra/1']), '/data/1 200, /extra/1 200')
+    const metrics = await (await fetch(gw.adminUrl + '/metrics')).text()
+    assert.match(metrics, /aauth_gateway_config_reloads_total\{result="restart_required"\} 1\n/)
   })
 })
