@@ -15,7 +15,7 @@ export interface ReloaderOptions {
   /** Watch the files and check them periodically (serve does); `reload()` works either way. */
   watch: boolean
   metrics: GatewayMetrics
-  /** Called after every swap, with the snapshot swapped in and the one it replaced. */
+  /** Called after every swap, with the snapshot swapped in and the one it replaced; must not throw. */
   onSwap?: (next: Snapshot, previous: Snapshot) => void
   /** Where reload failures and restart warnings go. Default: stderr. */
   log?: (message: string) => void
@@ -28,7 +28,7 @@ export interface ReloaderOptions {
 export interface Reloader {
   /** The snapshot new requests get; a reload replaces it in one assignment. */
   readonly current: Snapshot
-  /** Builds and swaps in a new snapshot whatever changed (SIGHUP). Never rejects. */
+  /** Builds and swaps in a new snapshot whatever changed (SIGHUP). Rejects only if `onSwap` throws. */
   reload(): Promise<ReloadResult>
   /** Reloads only if what a build reads changed since the last build (file events and the poll). */
   check(): Promise<CheckResult>
