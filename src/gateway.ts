@@ -1,9 +1,8 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdminServer } from './admin/server.js'
-import { buildSnapshot, type Address, type Snapshot } from './config/compile.js'
-import { watchConfig } from './config/watch.js'
-import { ConfigError } from './errors.js'
+import type { Address, Snapshot } from './config/compile.js'
+import { createReloader } from './config/reloader.js'
 import { createKeyServices } from './keys/services.js'
 import { JsonLineLog, type DecisionLog } from './log/decision.js'
 import { GatewayMetrics } from './metrics/metrics.js'
@@ -44,10 +43,11 @@ export interface RunningGateway {
  * forwarder), the proxy and admin listeners, and the snapshot holder that reloads replace.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const env = options.env ?? process.env
-  let current = await buildSnapshot(options.configFile, env)
   const metrics = new GatewayMetrics()
   const lifecycle: Lifecycle = { draining: false, cutting: false }
+  const reloader = await createReloader({ configFile: options.configFile, env: options.env ?? process.env, watch: options.watch === true, metrics })
+  // Listeners and stores are built from the snapshot at start (keys a reload cannot apply live).
+  const current = reloader.current
   const services: GatewayServices = {
     metrics,
     replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
@@ -65,47 +65,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     lifecycle,
   }
   const forwarder = new UndiciForwarder()
-  const holder = {
-    get current(): Snapshot {
-      return current
-    },
-  }
-  const proxy = createProxyListener(holder, services, forwarder, current.resource.limits)
+  const proxy = createProxyListener(reloader, services, forwarder, current.resource.limits)
   let listening = false
   const admin = createAdminServer(metrics, () => listening && !lifecycle.draining)
   const proxyAddr = await listen(proxy, current.listen)
   listening = true
   const adminAddr = await listen(admin, current.admin)
 
-  let unwatch = options.watch ? watchConfig(current, current.policiesDir, () => void reload()) : undefined
   // In-flight requests keep the snapshot they read at arrival; only new ones see the swap.
-  async function reload(): Promise<boolean> {
-    try {
-      const next = await buildSnapshot(options.configFile, env)
-      if (unwatch && next.policiesDir !== current.policiesDir) {
-        unwatch()
-        unwatch = watchConfig(next, next.policiesDir, () => void reload())
-      }
-      current = next
-      metrics.configReloads.inc({ result: 'ok' })
-      return true
-    } catch (err) {
-      metrics.configReloads.inc({ result: 'error' })
-      const message = err instanceof ConfigError ? err.message : String(err)
-      console.error(`aauth-gateway: reload failed, keeping the previous config\n${message}`)
-      return false
-    }
-  }
-
   return {
     url: `http://${hostForUrl(proxyAddr)}`,
     adminUrl: `http://${hostForUrl(adminAddr)}`,
     metrics,
-    snapshot: () => current,
-    reload,
+    snapshot: () => reloader.current,
+    reload: async () => (await reloader.reload()) !== 'error',
     async drain(drainSeconds: number): Promise<void> {
       lifecycle.draining = true
-      unwatch?.()
+      reloader.close()
       const closed = new Promise<void>((resolve) => proxy.close(() => resolve()))
       // Connections that finish a response while draining are closed as soon as they idle.
       const sweep = setInterval(() => proxy.closeIdleConnections(), 100)
@@ -130,7 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   async function shutdown(): Promise<void> {
-    unwatch?.()
+    reloader.close()
     listening = false
     await closeServer(admin)
     await forwarder.close()

@@ -10,8 +10,9 @@ import { type DocumentFetcher, type FetchRequest, type FetchResponse, FetchError
  *  - a forced refresh (an unknown `kid`) fetches at most once per `refreshCooldownSeconds` per URL;
  *  - concurrent misses share one in-flight fetch;
  *  - when a refetch fails the last good document keeps serving (`stale`), retried with
- *    exponential backoff (1 s doubling to the cooldown); a URL that never loaded fails fast
- *    during the same backoff, so a dead issuer is not asked on every request.
+ *    exponential backoff (1 s doubling to the cooldown), counted from the end of the failed
+ *    fetch; a URL that never loaded fails fast during the same backoff, so a dead issuer is not
+ *    asked on every request.
  */
 
 export type FetchResult = 'ok' | 'error' | 'not_modified'
@@ -54,6 +55,7 @@ interface Entry {
   etag: string | undefined
   /** Milliseconds. */
   expiresAt: number
+  /** When the last fetch began if it succeeded, or ended if it failed (the back-off's origin). */
   attemptedAt: number
   failures: number
 }
@@ -149,7 +151,9 @@ export class JwksCache {
       if (response.status === 304 && previous === undefined) throw new FetchError('status', 'HTTP 304')
     } catch (error) {
       this.#observer.onFetch?.('error')
-      this.#recordFailure(url, previous, error, started)
+      // The back-off runs from when the failure was known, not from when the fetch began: a
+      // fetch that fails only at its timeout must not have used up its own back-off by then.
+      this.#recordFailure(url, previous, error, this.#now())
       throw error
     }
     this.#observer.onFetch?.(response.status === 304 ? 'not_modified' : 'ok')

@@ -4,6 +4,13 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
 
 /**
+ * How a config reload ended (docs/operations.md): `ok` swapped in the whole new config; `error`
+ * kept the previous one (the new one is invalid); `restart_required` swapped in what applies
+ * live while keys applied only at start (`listen`, `limits.header_timeout`, ...) kept their values.
+ */
+export type ReloadResult = 'ok' | 'error' | 'restart_required'
+
+/**
  * Every metric of CONTRACT §8, on a registry owned by one gateway instance (no global state,
  * so tests can run several gateways in one process). Label values come from closed sets only:
  * route names, reason codes, levels, schemes. Never an agent, a user, a token or a URL.
@@ -77,7 +84,7 @@ export class GatewayMetrics {
 
   readonly configReloads = new Counter({
     name: 'aauth_gateway_config_reloads_total',
-    help: 'Config reloads by result (ok, error).',
+    help: 'Config reloads by result (ok, error, restart_required).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   })

@@ -153,3 +153,40 @@ test('is bounded: the least recently used URL is dropped beyond maxEntries', asy
   for (const u of ['a', 'b', 'c', 'a']) await h.cache.get(`https://${u}.test/jwks.json`, ADMISSION)
   assert.equal(h.calls.length, 4, 'a was evicted by c and fetched again')
 })
+
+test('the backoff counts from the end of a slow failed fetch, not its start (first load)', async () => {
+  const h = harness()
+  // The fetch fails only after 3 s (a timeout), longer than the first 1 s backoff.
+  h.respond(async () => {
+    h.clock.ms += 3000
+    throw new FetchError('timeout', 'slow')
+  })
+  await assert.rejects(h.cache.get(URL_A, ADMISSION), FetchError)
+  await assert.rejects(h.cache.get(URL_A, ADMISSION), FetchError)
+  assert.equal(h.calls.length, 1, 'no second fetch right after the slow failure')
+  h.clock.ms += 999
+  await assert.rejects(h.cache.get(URL_A, ADMISSION), FetchError)
+  assert.equal(h.calls.length, 1, 'still inside the 1 s backoff measured from the failure')
+  h.clock.ms += 1
+  await assert.rejects(h.cache.get(URL_A, ADMISSION), FetchError)
+  assert.equal(h.calls.length, 2, 'retried once the backoff after the failure has passed')
+})
+
+test('the backoff counts from the end of a slow failed refetch while a stale document serves', async () => {
+  const h = harness()
+  await h.cache.get(URL_A, ADMISSION)
+  h.respond(async () => {
+    h.clock.ms += 3000
+    throw new FetchError('timeout', 'slow')
+  })
+  h.clock.ms += minutes(6)
+  assert.deepEqual((await h.cache.get(URL_A, ADMISSION)).doc, { v: 1 })
+  assert.deepEqual((await h.cache.get(URL_A, ADMISSION)).doc, { v: 1 })
+  assert.equal(h.calls.length, 2, 'the stale document serves without a refetch right after the slow failure')
+  h.clock.ms += 999
+  await h.cache.get(URL_A, ADMISSION)
+  assert.equal(h.calls.length, 2)
+  h.clock.ms += 1
+  await h.cache.get(URL_A, ADMISSION)
+  assert.equal(h.calls.length, 3)
+})
