@@ -1,0 +1,31 @@
+import type { ExpiringKeyStore } from '../replay/store.js'
+
+export type { ExpiringKeyStore, Remembered } from '../replay/store.js'
+
+/** One rate-limit decision (a fixed window per key, README "Rate limits"). */
+export interface RateDecision {
+  readonly allowed: boolean
+  /** Requests left in the current window after this one (0 when refused). */
+  readonly remaining: number
+  /** Whole seconds until the current window ends (at least 1). */
+  readonly resetSeconds: number
+}
+
+/** Counts requests per key in fixed windows; atomic, so concurrent callers never over-admit. */
+export interface RateCounter {
+  hit(key: string, limit: number, windowSeconds: number): RateDecision | Promise<RateDecision>
+}
+
+/**
+ * Everything the gateway must share between workers and instances (CONTRACT §3 `store`): the
+ * replay entries, the revocations and the rate-limit counters. `memory` keeps them in the
+ * process (or, with several workers, in the primary); `redis` in a Redis-protocol server.
+ */
+export interface StateStore {
+  readonly replay: ExpiringKeyStore
+  readonly revoked: ExpiringKeyStore
+  readonly rates: RateCounter
+  /** False while the store cannot be reached (`/readyz` answers 503, `aauth_gateway_store_up` 0). */
+  readonly up: boolean
+  close(): Promise<void>
+}
