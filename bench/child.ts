@@ -5,7 +5,7 @@ import { startService, type ServiceKind } from './servers.js'
  * the parent over IPC, answers `'cpu'` with its CPU time, and exits when the parent disconnects
  * or dies.
  */
-const KINDS: readonly string[] = ['backend', 'proxy', 'gateway'] satisfies ServiceKind[]
+const KINDS: readonly string[] = ['backend', 'proxy', 'forward', 'forward-verify', 'gateway'] satisfies ServiceKind[]
 const [kind = '', arg = ''] = process.argv.slice(2)
 if (!KINDS.includes(kind)) throw new Error(`bench child: unknown service ${kind}`)
 const service = await startService(kind as ServiceKind, arg)

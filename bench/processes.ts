@@ -7,12 +7,13 @@ export type Placement = 'child' | 'in-process'
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url))
 
-export function launch(kind: ServiceKind, arg: string, placement: Placement): Promise<Service> {
-  return placement === 'child' ? spawnService(kind, arg) : startService(kind, arg)
+/** `execArgv` are extra Node flags for a child (e.g. `--cpu-prof`). */
+export function launch(kind: ServiceKind, arg: string, placement: Placement, execArgv: readonly string[] = []): Promise<Service> {
+  return placement === 'child' ? spawnService(kind, arg, execArgv) : startService(kind, arg)
 }
 
-function spawnService(kind: ServiceKind, arg: string): Promise<Service> {
-  const child = fork(CHILD, [kind, arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+function spawnService(kind: ServiceKind, arg: string, execArgv: readonly string[]): Promise<Service> {
+  const child = fork(CHILD, [kind, arg], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] })
   return new Promise((resolve, reject) => {
     const failed = (code: number | null): void => reject(new Error(`${kind} child exited (code ${code}) before it listened`))
     child.once('exit', failed)

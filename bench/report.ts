@@ -18,18 +18,22 @@ export function failed(r: RowResult): boolean {
 }
 
 /**
- * The results table. Gateway rows are also compared with the plain-proxy row: their req/s as a
- * ratio of its req/s, and the p50 they add to it.
+ * The results table. Gateway rows are also compared with the plain-proxy row (their req/s as a
+ * ratio of its req/s, and the p50 they add to it) and with their per-core limit: the minimal
+ * `node:http` forward for an unsigned row, the same plus one verification for a signed one.
  */
 export function renderTable(results: readonly RowResult[]): string {
   const proxy = results.find((r) => r.row.via === 'proxy')
   const base = proxy?.m
-  const header = ['row', 'req/s', 'p50 ms', 'p99 ms', 'p50 solo ms', 'cpu µs/req', 'non-2xx', 'req/s vs proxy', 'added p50 solo ms', 'notes']
+  const limitFor = (row: RowDef): RowResult | undefined =>
+    results.find((r) => r.row.via === (row.auth === 'unsigned' ? 'forward' : 'forward-verify'))
+  const header = ['row', 'req/s', 'p50 ms', 'p99 ms', 'p50 solo ms', 'cpu µs/req', 'non-2xx', 'req/s vs proxy', 'vs limit', 'added p50 solo ms', 'notes']
   const lines = results.map(({ row, m, solo, cpuPerRequest }) => {
+    const limit = limitFor(row)
     const vsProxy =
       row.via === 'gateway' && base && proxy
-        ? [`${(m.rps / base.rps).toFixed(2)}x`, `+${(solo.p50 - proxy.solo.p50).toFixed(2)}`]
-        : ['', '']
+        ? [`${(m.rps / base.rps).toFixed(2)}x`, limit ? `${(m.rps / limit.m.rps).toFixed(2)}x` : '', `+${(solo.p50 - proxy.solo.p50).toFixed(2)}`]
+        : ['', '', '']
     const cpu = cpuPerRequest === undefined ? '-' : Math.round(cpuPerRequest).toString()
     const notes = [failed({ row, m, solo, cpuPerRequest }) ? `FAIL ${statusList(m.statuses)}` : '', m.cutShort ? `cut short at ${m.seconds.toFixed(1)} s` : '']
     return [row.name, Math.round(m.rps).toString(), m.p50.toFixed(2), m.p99.toFixed(2), solo.p50.toFixed(2), cpu, `${m.failures}/${m.responses}`, ...vsProxy, notes.filter(Boolean).join('; ')]

@@ -1,7 +1,7 @@
 import type { AccessLevel } from '../src/identity.js'
 
 /** The server a row drives. */
-export type Target = 'backend' | 'proxy' | 'gateway'
+export type Target = 'backend' | 'proxy' | 'forward' | 'forward-verify' | 'gateway'
 
 /**
  * How the row's requests are made: one unsigned request reused, or pre-signed unique requests
@@ -27,6 +27,8 @@ export interface RowDef {
 export const ROWS: readonly RowDef[] = [
   { name: 'backend direct', via: 'backend', prefix: '/data', auth: 'unsigned' },
   { name: 'plain proxy', via: 'proxy', prefix: '/data', auth: 'unsigned' },
+  { name: 'limit: node:http forward', via: 'forward', prefix: '/data', auth: 'unsigned' },
+  { name: 'limit: forward + 1 verify', via: 'forward-verify', prefix: '/data', auth: 'hwk' },
   { name: 'gateway open', via: 'gateway', prefix: '/open', auth: 'unsigned', access: 'open' },
   { name: 'gateway pseudonymous (hwk)', via: 'gateway', prefix: '/hwk', auth: 'hwk', access: 'pseudonymous' },
   { name: 'gateway identified (agent token, warm cache)', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified' },

@@ -6,19 +6,26 @@ import { drive, probe, type RequestSource } from './load.js'
 import { launch, type Placement } from './processes.js'
 import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
 import { ROWS, type RowDef, type Target } from './rows.js'
+import { summarizeProfile } from './profile.js'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DECISION_LOG_NOTE, type Service } from './servers.js'
 import { fixedRequest, hwkCredential, presigned, type Credential } from './sources.js'
 
 /**
  * `npm run bench`: backend direct, a plain http-proxy-3 proxy and the gateway, each driven by
  * autocannon under the same conditions, one row at a time. `--in-process` runs the servers in
- * this process instead of one child process each; other arguments pick rows by name.
+ * this process instead of one child process each; `--profile` writes a CPU profile of the gateway
+ * and prints where its time went, by `src/` folder; other arguments pick rows by name.
  */
 const LOAD = { connections: 32, seconds: 4, warmupSeconds: 1 } as const
 /** Latency without queueing: one connection, one request at a time (the gateway's own cost). */
 const SOLO = { connections: 1, seconds: 1 } as const
 const args = process.argv.slice(2)
 const placement: Placement = args.includes('--in-process') ? 'in-process' : 'child'
+/** `--profile`: the gateway child runs under `--cpu-prof`; its profile is summarised at the end. */
+const profileDir = args.includes('--profile') ? mkdtempSync(join(tmpdir(), 'aauth-bench-prof-')) : undefined
 /** Other arguments select rows by a part of their name (all rows when none is given). */
 const filters = args.filter((a) => !a.startsWith('--'))
 const rows = ROWS.filter((r) => filters.length === 0 || filters.some((f) => r.name.includes(f)))
@@ -34,11 +41,16 @@ async function main(): Promise<number> {
     opened.push(backend)
     const proxy = await launch('proxy', backend.url, placement)
     opened.push(proxy)
+    const forward = await launch('forward', backend.url, placement)
+    opened.push(forward)
+    const forwardVerify = await launch('forward-verify', backend.url, placement)
+    opened.push(forwardVerify)
     const agent = ROWS.some((r) => r.auth === 'agent-token') ? await startAgentServer() : undefined
     if (agent) opened.push(agent)
-    const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent?.origin), placement)
+    const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+    const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent?.origin), placement, profiling)
     opened.push(gateway)
-    const services: Record<Target, Service> = { backend, proxy, gateway }
+    const services: Record<Target, Service> = { backend, proxy, forward, 'forward-verify': forwardVerify, gateway }
 
     const results: RowResult[] = []
     for (const row of rows) {
@@ -51,6 +63,11 @@ async function main(): Promise<number> {
       console.error(`  ${row.name}: ${Math.round(result.m.rps)} req/s, ${result.m.failures} failures (${statusList(result.m.statuses)})`)
     }
     console.log(`\n${renderTable(results)}\n`)
+    if (profileDir !== undefined) {
+      await gateway.close()
+      const served = results.filter((r) => r.row.via === 'gateway').reduce((n, r) => n + r.m.responses + r.solo.responses, 0)
+      console.log(summarizeProfile(profileDir, served))
+    }
     const bad = results.filter(failed)
     for (const { row } of bad) console.error(`FAIL: ${row.name}: more than ${MAX_FAILURE_RATIO * 100}% of responses were not 2xx`)
     return bad.length === 0 ? 0 : 1

@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net'
 import { ProxyServer } from 'http-proxy-3'
 import { startGateway } from '../src/gateway.js'
 import { JsonLineLog } from '../src/log/decision.js'
+import { forwardPlusVerify, minimalForward } from './limits.js'
 
 /**
- * The three servers the benchmark drives. Each can run in this process or in a child
+ * The servers the benchmark drives. Each can run in this process or in a child
  * (`bench/child.ts` calls `startService` there), so every row is measured the same way.
  */
-export type ServiceKind = 'backend' | 'proxy' | 'gateway'
+export type ServiceKind = 'backend' | 'proxy' | 'forward' | 'forward-verify' | 'gateway'
 
 export interface Service {
   /** `http://127.0.0.1:port` */
@@ -29,6 +30,10 @@ export function startService(kind: ServiceKind, arg: string): Promise<Service> {
       return startBackend()
     case 'proxy':
       return startPlainProxy(arg)
+    case 'forward':
+      return serve(minimalForward(arg), async () => undefined)
+    case 'forward-verify':
+      return serve(forwardPlusVerify(arg), async () => undefined)
     case 'gateway':
       return startBenchGateway(arg)
   }

@@ -1,5 +1,6 @@
-import { pipeline, type Readable } from 'node:stream'
-import { Agent, errors as undiciErrors } from 'undici'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
 import type { CompiledRoute } from '../config/compile.js'
 import { LocalReplyError, type StreamEnd } from '../errors.js'
 import { targetOf, type RequestContext } from '../pipeline/context.js'
@@ -13,7 +14,7 @@ export interface ForwardOutcome {
 }
 
 /**
- * Sends a verified request upstream and relays the answer (README "Forwarding"). Resolves once
+ * Sends a verified request upstream and relays the answer (docs/forwarding.md). Resolves once
  * the exchange is over; rejects with a 502/504/408 `LocalReplyError` only while nothing has
  * been written to the client, so the caller can still answer locally.
  */
@@ -26,62 +27,96 @@ export interface Forwarder {
  * The forwarder, on undici (the HTTP client Node itself ships). undici sends exactly the method,
  * path and headers it is given: no dot-segment resolution, no re-encoding, no added
  * `Content-Length`, and it refuses to write more body bytes than a declared length. A
- * connection that saw any error is closed, never returned to the pool.
+ * connection that saw any error is closed, never returned to the pool. It drives undici's
+ * `dispatch` directly: the answer is written to the client as it arrives, with backpressure,
+ * and no promise, stream or abort signal is made per request beyond the one result.
  */
 export class UndiciForwarder implements Forwarder {
   private readonly agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000 } })
 
-  async forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
-    const { req, res } = ctx
+  forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
     const target = targetOf(ctx)
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
-    const abort = new AbortController()
-    let cause: LocalReplyError | StreamEnd | undefined
-    const stop = (why: LocalReplyError | StreamEnd): void => {
-      cause ??= why
-      abort.abort()
-    }
-    // The client leaving ends the upstream exchange too, whatever stage it is in.
-    const onClose = (): void => {
-      if (!res.writableFinished) stop('client_closed')
-    }
-    res.once('close', onClose)
-    const body = ctx.body ?? (ctx.hasBody ? streamedBody(ctx, route, stop) : null)
-    let upstream
-    try {
-      upstream = await this.agent.request({
-        origin: route.upstreamOrigin,
-        path: route.upstreamPathPrefix + target.path + target.query,
-        method: ctx.signed.method,
-        headers,
-        body,
-        signal: abort.signal,
-        headersTimeout: route.timeoutMs,
-        bodyTimeout: route.timeoutMs,
-      })
-    } catch (err) {
-      res.off('close', onClose)
-      if (cause === 'client_closed') return { status: 0, end: 'client_closed' }
-      if (cause instanceof LocalReplyError) throw cause
-      throw upstreamError(err, route)
-    }
-    const responseHeaders = upstream.headers
-    stripHopByHop(responseHeaders)
-    res.writeHead(upstream.statusCode, responseHeaders)
-    return new Promise((resolve) => {
-      pipeline(upstream.body, res, (err) => {
-        res.off('close', onClose)
-        if (err === undefined || err === null) return resolve({ status: upstream.statusCode, end: 'complete' })
-        // Headers are out: the only honest signal left is to cut the client's connection.
-        res.destroy()
-        resolve({ status: upstream.statusCode, end: cause === 'client_closed' ? 'client_closed' : 'upstream_reset' })
-      })
+    return new Promise((resolve, reject) => {
+      const exchange = new Exchange(ctx.res, route, resolve, reject)
+      const body = ctx.body ?? (ctx.hasBody ? watchUpload(ctx, route, exchange) : null)
+      this.agent.dispatch(
+        {
+          origin: route.upstreamOrigin,
+          path: route.upstreamPathPrefix + target.path + target.query,
+          method: ctx.signed.method as Dispatcher.HttpMethod,
+          headers,
+          body,
+          headersTimeout: route.timeoutMs,
+          bodyTimeout: route.timeoutMs,
+        },
+        exchange,
+      )
     })
   }
 
   close(): Promise<void> {
     return this.agent.destroy()
+  }
+}
+
+/** One request's upstream exchange: undici's callbacks, relayed to the client's response. */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  /** Why the gateway ended the exchange itself, when it did. */
+  private cause: LocalReplyError | 'client_closed' | undefined
+  private status = 0
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly route: CompiledRoute,
+    private readonly resolve: (outcome: ForwardOutcome) => void,
+    private readonly reject: (err: LocalReplyError) => void,
+  ) {
+    // The client leaving ends the upstream exchange too, whatever stage it is in.
+    res.once('close', () => {
+      if (!res.writableFinished) this.stop('client_closed')
+    })
+  }
+
+  /** Ends the exchange from the gateway's side (client gone, upload stalled). */
+  stop(why: LocalReplyError | 'client_closed'): void {
+    this.cause ??= why
+    this.controller?.abort(why instanceof Error ? why : new Error('client closed'))
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.cause !== undefined) controller.abort(new Error('ended before the request started'))
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode
+    stripHopByHop(headers)
+    this.res.writeHead(statusCode, headers)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause()
+      this.res.once('drain', () => controller.resume())
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end()
+    this.resolve({ status: this.status, end: 'complete' })
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.cause === 'client_closed') return this.resolve({ status: this.status, end: 'client_closed' })
+    if (this.res.headersSent) {
+      // Headers are out: the only honest signal left is to cut the client's connection.
+      this.res.destroy()
+      return this.resolve({ status: this.status, end: 'upstream_reset' })
+    }
+    this.reject(this.cause ?? upstreamError(err, this.route))
   }
 }
 
@@ -91,13 +126,13 @@ export class UndiciForwarder implements Forwarder {
  * watch reads the socket's byte count rather than listening for `data`, which would start the
  * stream flowing before undici reads it.
  */
-function streamedBody(ctx: RequestContext, route: CompiledRoute, stop: (why: LocalReplyError) => void): Readable {
+function watchUpload(ctx: RequestContext, route: CompiledRoute, exchange: Exchange): Readable {
   const { req } = ctx
   let seen = req.socket.bytesRead
   const timer = setTimeout(function check() {
     if (req.complete || req.destroyed) return
     if (req.socket.bytesRead === seen) {
-      return stop(new LocalReplyError('body_timeout', `no request body data for ${route.timeoutMs / 1000} s`))
+      return exchange.stop(new LocalReplyError('body_timeout', `no request body data for ${route.timeoutMs / 1000} s`))
     }
     seen = req.socket.bytesRead
     timer.refresh()
@@ -106,7 +141,7 @@ function streamedBody(ctx: RequestContext, route: CompiledRoute, stop: (why: Loc
   return req
 }
 
-function upstreamError(err: unknown, route: CompiledRoute): LocalReplyError {
+function upstreamError(err: Error, route: CompiledRoute): LocalReplyError {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
     return new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`)
   }
