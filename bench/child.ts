@@ -11,6 +11,11 @@ if (!KINDS.includes(kind)) throw new Error(`bench child: unknown service ${kind}
 const service = await startService(kind as ServiceKind, arg)
 process.send?.({ url: service.url })
 process.on('message', (msg) => {
+  if (msg === 'rss') {
+    // After a full collection when exposed (`--expose-gc`), so garbage is not counted as growth.
+    ;(globalThis as { gc?: () => void }).gc?.()
+    process.send?.({ rss: process.memoryUsage().rss })
+  }
   if (msg !== 'cpu') return
   const { user, system } = process.cpuUsage()
   process.send?.({ cpu: user + system })

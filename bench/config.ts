@@ -9,8 +9,8 @@ export const AUTHORITY = 'api.bench'
 
 /**
  * Policies rows may name, as written to the policies directory. `agent` is the loopback agent
- * server's origin. A realistic rule set: one trusted agent server, revoked delegates refused,
- * writes need a scope.
+ * server's origin. A realistic 7-rule set: trusted agent servers, revoked delegates and deep
+ * delegation refused, writes need a scope, a level floor, an admin area kept out.
  */
 function policies(agent: string): Record<string, unknown>[] {
   return [
@@ -18,8 +18,12 @@ function policies(agent: string): Record<string, unknown>[] {
       name: 'bench-agents',
       rules: [
         { allow: `aauth.agent == ${JSON.stringify(agent)}` },
+        { allow: 'aauth.agent.endsWith(".supply-chain.example")' },
         { deny: 'aauth.agent_delegate.startsWith("revoked-")' },
+        { deny: 'size(aauth.delegation) > 3' },
         { require: 'request.method == "GET" || "data.write" in aauth.scope' },
+        { require: 'aauth.level == "identified" || aauth.level == "authorized"' },
+        { require: '!request.path.contains("/admin/")' },
       ],
     },
   ]
@@ -30,7 +34,7 @@ function policies(agent: string): Record<string, unknown>[] {
  * per gateway row. Decision lines and metrics stay on, as in production; the replay store keeps
  * its default bound. Returns the config file's path.
  */
-export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, agent: string | undefined): string {
+export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, agent: string | undefined, replayMaxEntries?: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'aauth-bench-'))
   mkdirSync(join(dir, 'policies'))
   const usesPolicy = rows.some((r) => r.policy !== undefined)
@@ -54,6 +58,7 @@ export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, ag
     resource: { issuer: `https://${AUTHORITY}`, authority: AUTHORITY },
     trust: agent === undefined ? {} : { agent_providers: [agent], insecure_issuers: [agent] },
     ...(usesPolicy ? { policies: './policies' } : {}),
+    ...(replayMaxEntries !== undefined ? { signatures: { replay: { max_entries: replayMaxEntries } } } : {}),
     routes,
   }
   const file = join(dir, 'gateway.yaml')

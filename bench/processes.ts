@@ -22,6 +22,16 @@ function spawnService(kind: ServiceKind, arg: string, execArgv: readonly string[
       child.off('exit', failed)
       resolve({
         url: msg.url,
+        rssBytes: () =>
+          new Promise((answer) => {
+            const onMessage = (m: { rss?: number }): void => {
+              if (m.rss === undefined) return
+              child.off('message', onMessage)
+              answer(m.rss)
+            }
+            child.on('message', onMessage)
+            child.send('rss')
+          }),
         cpuMicros: () =>
           new Promise((answer) => {
             child.once('message', (m: { cpu: number }) => answer(m.cpu))

@@ -17,6 +17,8 @@ export interface Service {
   readonly url: string
   /** CPU time (user + system, µs) its process has used; only for a service in its own process. */
   cpuMicros?(): Promise<number>
+  /** Resident set size (bytes) of its process after a GC; only for a service in its own process. */
+  rssBytes?(): Promise<number>
   close(): Promise<void>
 }
 
