@@ -43,7 +43,7 @@ export class GatewayMetrics {
 
   readonly upstreamDuration = new Histogram({
     name: 'aauth_gateway_upstream_duration_seconds',
-    help: 'Time until the upstream answered with headers, by route and status class.',
+    help: 'Time from sending a request upstream until its answer ended (or failed), by route and status class.',
     labelNames: ['route', 'status_class'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
@@ -113,4 +113,33 @@ export class GatewayMetrics {
   }
 
   private readonly children = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>()
+
+  /** Time from dispatch until the upstream answer ended (or failed), by route and status class. */
+  upstreamFinished(route: string, statusClass: string, seconds: number): void {
+    const key = `${route}\0${statusClass}`
+    let child = this.upstreamChildren.get(key)
+    if (child === undefined) this.upstreamChildren.set(key, (child = this.upstreamDuration.labels(route, statusClass)))
+    child.observe(seconds)
+  }
+
+  private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>()
+
+  /** Key resolution and signature verification time, by Signature-Key scheme. */
+  verified(scheme: string, seconds: number): void {
+    let child = this.verifyChildren.get(scheme)
+    if (child === undefined) this.verifyChildren.set(scheme, (child = this.verifyDuration.labels(scheme)))
+    child.observe(seconds)
+  }
+
+  private readonly verifyChildren = new Map<string, Histogram.Internal<string>>()
+
+  /** One policy evaluation. */
+  policyDecided(route: string, policy: string, result: string, mode: string): void {
+    const key = `${route}\0${policy}\0${result}\0${mode}`
+    let child = this.policyChildren.get(key)
+    if (child === undefined) this.policyChildren.set(key, (child = this.policyDecisions.labels(route, policy, result, mode)))
+    child.inc()
+  }
+
+  private readonly policyChildren = new Map<string, Counter.Internal>()
 }

@@ -1,5 +1,5 @@
 import { LocalReplyError } from '../errors.js'
-import { countFieldLines, stripHopByHop, stripIdentityHeaders } from '../request/headers.js'
+import { countFieldLines, stripInbound } from '../request/headers.js'
 import type { RequestContext } from './context.js'
 
 /**
@@ -26,6 +26,5 @@ export function checkMessage(ctx: RequestContext): void {
   if (REFUSED_METHODS.has(ctx.signed.method)) {
     throw new LocalReplyError('method_not_allowed', `the gateway does not serve ${ctx.signed.method}`)
   }
-  stripHopByHop(req.headers)
-  stripIdentityHeaders(req.headers)
+  stripInbound(req.headers)
 }

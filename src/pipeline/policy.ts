@@ -33,7 +33,7 @@ export function applyPolicy(ctx: RequestContext): void {
   const rule = decision.rule ? `${decision.rule.kind}: ${decision.rule.source}` : undefined
   const where = decision.rule ? `${decision.rule.file}:${decision.rule.line}` : undefined
   ctx.policy = { policy: policy.name, result: decision.result, rule, where, error: decision.error }
-  ctx.services.metrics.policyDecisions.inc({ route: route.name, policy: policy.name, result: decision.result, mode: route.mode })
+  ctx.services.metrics.policyDecided(route.name, policy.name, decision.result, route.mode)
   if (decision.result === 'deny' && route.mode === 'enforce') {
     // The rule's file and line stay in the decision log: a client has no use for server paths.
     const detail = `policy "${policy.name}" denied this request: ${decision.detail}${decision.error ? `: ${decision.error}` : ''}`

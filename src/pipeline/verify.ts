@@ -41,10 +41,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   const resolved = await resolveKey(parsed.key, resolveContext)
   await checkNotRevoked(resolved.identity, services.revoked)
   const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key)
-  services.metrics.verifyDuration.observe(
-    { scheme: resolved.identity.scheme },
-    Number(process.hrtime.bigint() - started) / 1e9,
-  )
+  services.metrics.verified(resolved.identity.scheme, Number(process.hrtime.bigint() - started) / 1e9)
   ctx.replayKey = replayKey(resolved.key.thumbprint, base)
   ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
 }

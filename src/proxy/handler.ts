@@ -67,7 +67,7 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
 }
 
 function observeUpstream(ctx: RequestContext, route: string, statusClass: string, since: bigint): void {
-  ctx.services.metrics.upstreamDuration.observe({ route, status_class: statusClass }, Number(process.hrtime.bigint() - since) / 1e9)
+  ctx.services.metrics.upstreamFinished(route, statusClass, Number(process.hrtime.bigint() - since) / 1e9)
 }
 
 /** The revocation endpoint answers 200 with an empty body, or a local reply; never forwards. */

@@ -50,9 +50,13 @@ export function isIdentityHeaderName(name: string): boolean {
   return name.slice(0, 8).toLowerCase().replace(/_/g, '-') === 'x-aauth-'
 }
 
-/** Removes every inbound identity header (CONTRACT §5): only the gateway speaks for identity. */
-export function stripIdentityHeaders(headers: IncomingHttpHeaders): void {
-  for (const name of Object.keys(headers)) if (isIdentityHeaderName(name)) delete headers[name]
+/**
+ * Removes, in one pass over an inbound header object, the hop-by-hop headers and every
+ * identity header in any spelling (CONTRACT §5): only the gateway speaks for identity.
+ */
+export function stripInbound(headers: IncomingHttpHeaders): void {
+  const named = connectionOptions(headers.connection)
+  for (const name in headers) if (isHopByHop(name, named) || isIdentityHeaderName(name)) delete headers[name]
 }
 
 /** How many field lines named `name` (lower-case) the raw header list holds. */
