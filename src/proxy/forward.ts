@@ -68,6 +68,11 @@ export class UndiciForwarder implements Forwarder {
     }
     const responseHeaders = upstream.headers
     stripHopByHop(responseHeaders)
+    // On a rate-limited route the RateLimit fields are the gateway's (docs/state-store.md).
+    if (route.rateLimit !== undefined) {
+      delete responseHeaders.ratelimit
+      delete responseHeaders['ratelimit-policy']
+    }
     res.writeHead(upstream.statusCode, responseHeaders)
     return new Promise((resolve) => {
       pipeline(upstream.body, res, (err) => {
