@@ -153,7 +153,7 @@ export class RedisStateStore implements StateStore {
         clearTimeout(timer)
         this.options.events.onError(op)
         this.lost(reason)
-        reject(new StoreUnavailableError('the state store did not answer in time; retry later', STORE_RETRY_AFTER_SECONDS))
+        reject(new StoreUnavailableError('the state store cannot be reached or did not answer in time; retry later', STORE_RETRY_AFTER_SECONDS))
       }
       const timer = setTimeout(() => fail(`no answer within ${this.timeoutMs} ms`), this.timeoutMs)
       operation.then(
