@@ -109,12 +109,17 @@ export class RedisRevocations implements ExpiringKeyStore {
    */
   async probe(): Promise<void> {
     if (!this.current) return
-    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no PING answer')), this.timeoutMs).unref())
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no PING answer')), this.timeoutMs)
+    })
     try {
-      await Promise.race([this.sub.ping(), timer])
+      await Promise.race([this.sub.ping(), late])
     } catch {
       this.stale()
       this.sub.disconnect(true)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

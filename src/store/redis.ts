@@ -116,7 +116,8 @@ export class RedisStateStore implements StateStore {
     this.timer.unref()
   }
 
-  async close(): Promise<void> {
+  /** Drops both connections at once; an operation still in flight fails (the gateway has stopped serving). */
+  close(): Promise<void> {
     this.closing = true
     clearInterval(this.timer)
     this.client.disconnect()

@@ -22,3 +22,15 @@ export function assertProblemAnswer(res: { status: number; headers: Headers; jso
   assert.equal(res.headers.get('content-type'), 'application/problem+json')
   assert.equal(res.json().error, error)
 }
+
+/**
+ * Parses `RateLimit: "default";r=<remaining>;t=<seconds>` and checks it: `r` exactly, `t`
+ * within [min, max] (a slow machine may cross a second boundary between requests).
+ */
+export function assertRateLimit(value: string | null, remaining: number, min: number, max: number): void {
+  const m = /^"default";r=(\d+);t=(\d+)$/.exec(value ?? '')
+  assert.ok(m !== null, `RateLimit ${value}`)
+  assert.equal(Number(m[1]), remaining, `RateLimit ${value}`)
+  const t = Number(m[2])
+  assert.ok(t >= min && t <= max, `RateLimit ${value}: t outside [${min}, ${max}]`)
+}
