@@ -48,7 +48,9 @@ export class MemoryRateCounter implements RateCounter {
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   hit(key: string, limit: number, windowSeconds: number): RateDecision {
-    const now = this.now()
+    // Whole milliseconds: with fractional ones, (now + 30000) - now can come out a hair above
+    // 30000, and the window would be announced as 31 s.
+    const now = Math.floor(this.now())
     if (now >= this.nextSweep) this.sweep(now)
     let w = this.windows.get(key)
     if (w === undefined || w.endsAt <= now) {

@@ -19,6 +19,15 @@ describe('the memory rate counter (fixed windows)', () => {
     assert.deepEqual(counter.hit('a', 2, 10), { allowed: true, remaining: 1, resetSeconds: 10 }, 'a new window')
   })
 
+  test('announces a new window as exactly its length, on a clock with fractional milliseconds', () => {
+    let now = 1_000
+    const counter = new MemoryRateCounter(() => now)
+    for (let i = 0; i < 1000; i++) {
+      now = 12_345.678 + i * 61_001.37913
+      assert.equal(counter.hit('k', 1, 30).resetSeconds, 30, `at ${now}`)
+    }
+  })
+
   test('forgets ended windows', () => {
     let now = 0
     const counter = new MemoryRateCounter(() => now)
