@@ -16,14 +16,15 @@ export interface TestRedis {
   command(...args: string[]): Promise<unknown>
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const port = await closedPort()
+  const auth = options.password === undefined ? [] : ['--requirepass', options.password]
   let child: ChildProcess | undefined
   const redis: TestRedis = {
     port,
-    url: `redis://127.0.0.1:${port}/0`,
+    url: options.password === undefined ? `redis://127.0.0.1:${port}/0` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}/0`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...auth], {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
       const deadline = Date.now() + 10_000
@@ -46,14 +47,14 @@ export async function startRedis(): Promise<TestRedis> {
       c.kill('SIGKILL')
       await exited
     },
-    command: (...args) => rawCommand(port, args),
+    command: (...args) => rawCommand(port, options.password, args),
   }
   await redis.start()
   return redis
 }
 
-async function rawCommand(port: number, [name, ...args]: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000 })
+async function rawCommand(port: number, password: string | undefined, [name, ...args]: string[]): Promise<unknown> {
+  const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000 })
   client.on('error', () => undefined)
   try {
     await client.connect()

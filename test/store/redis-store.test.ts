@@ -165,3 +165,23 @@ describe('the Redis state store through an outage', () => {
     }
   })
 })
+
+describe('the Redis state store with a password in the URL', () => {
+  test('authenticates with it, refuses to count a wrong one as up, and never logs it', async () => {
+    const redis = await startRedis({ password: 'p@ss word/1' })
+    const good = await openStore(redis, { prefix: 'auth:' })
+    const wrong = await openStore({ ...redis, url: redis.url.replace(encodeURIComponent('p@ss word/1'), 'nope') }, { prefix: 'auth:' })
+    try {
+      assert.equal(good.store.up, true)
+      assert.deepEqual(await good.store.replay.remember('k', 10), { outcome: 'added' })
+      assert.equal(wrong.store.up, false)
+      await assert.rejects(Promise.resolve(wrong.store.replay.remember('k2', 10)), StoreUnavailableError)
+      assert.equal(wrong.notices.length, 1)
+      assert.match(wrong.notices[0] ?? '', /^aauth-gateway: warn: state store redis:\/\/127\.0\.0\.1:\d+\/0 is down \(/)
+      assert.doesNotMatch(wrong.notices.join('\n'), /nope|p%40ss|p@ss/)
+    } finally {
+      await Promise.all([good.store.close(), wrong.store.close()])
+      await redis.stop()
+    }
+  })
+})
