@@ -1,4 +1,4 @@
-import type { CompiledRateLimit } from '../config/compile.js'
+import type { CompiledRateLimit, CompiledRoute } from '../config/compile.js'
 import { LocalReplyError } from '../errors.js'
 import { buildPolicyContext, policyRequestFrom } from '../policy/context.js'
 import { targetOf, type RequestContext } from './context.js'
@@ -13,10 +13,15 @@ import { routeOf } from './route.js'
  * route's quota and what is left of it (draft-ietf-httpapi-ratelimit-headers-10: `RateLimit-Policy`
  * and `RateLimit`, one policy named "default").
  */
-export async function checkRateLimit(ctx: RequestContext): Promise<void> {
+export function checkRateLimit(ctx: RequestContext): void | Promise<void> {
   const route = routeOf(ctx)
   const limit = route.rateLimit
+  // Synchronous on routes without a limit: no promise on the hot path for nothing.
   if (limit === undefined) return
+  return count(ctx, route, limit)
+}
+
+async function count(ctx: RequestContext, route: CompiledRoute, limit: CompiledRateLimit): Promise<void> {
   // The window is part of the key: after a reload changes `per`, old windows are not reused.
   const decision = await ctx.services.store.rates.hit(`${route.name} ${limit.per} ${rateKeyOf(ctx, limit)}`, limit.requests, limit.per)
   ctx.res.setHeader('ratelimit-policy', limit.policyHeader)
