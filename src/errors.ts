@@ -44,8 +44,10 @@ export type LocalReason =
   | 'upstream_timeout'
   /** The replay (or revocation) store is full of live entries; see docs/replay-and-revocation.md. */
   | 'store_full'
-  /** One revocation issuer is over its bound of live revocations. */
+  /** One revocation issuer is over its bound of live revocations, or an agent over its route's rate limit. */
   | 'rate_limited'
+  /** The state store (docs/state-store.md) cannot be reached, or did not answer within `store.timeout`. */
+  | 'store_unavailable'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
@@ -141,6 +143,17 @@ export class LocalReplyError extends GatewayError {
   ) {
     super(detail)
     this.retryAfterSeconds = options.retryAfterSeconds
+  }
+}
+
+/**
+ * 503 `store_unavailable`: a store operation failed or took longer than `store.timeout`
+ * (docs/state-store.md "When the store fails"). Its own class so that `store.fail_open` can tell
+ * it from every other refusal.
+ */
+export class StoreUnavailableError extends LocalReplyError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super('store_unavailable', detail, { retryAfterSeconds })
   }
 }
 

@@ -8,8 +8,8 @@ import { JsonLineLog, type DecisionLog } from './log/decision.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { UndiciForwarder } from './proxy/forward.js'
 import { createProxyListener } from './proxy/listener.js'
-import { MemoryKeyStore } from './replay/store.js'
 import type { GatewayServices, Lifecycle } from './services.js'
+import { createStateStore } from './store/create.js'
 
 export interface GatewayOptions {
   /** Path of the YAML config (CONTRACT §3). */
@@ -19,6 +19,8 @@ export interface GatewayOptions {
   log?: DecisionLog
   /** Reload when the config file or a policy file changes (serve does; SIGHUP always works). */
   watch?: boolean
+  /** Where operational lines go (a state store outage starting and ending); stderr by default. */
+  notice?: (line: string) => void
 }
 
 export interface RunningGateway {
@@ -39,7 +41,7 @@ export interface RunningGateway {
 }
 
 /**
- * Wires the gateway once: services that outlive snapshots (metrics, caches, replay store,
+ * Wires the gateway once: services that outlive snapshots (metrics, caches, the state store,
  * forwarder), the proxy and admin listeners, and the snapshot holder that reloads replace.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -48,13 +50,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const reloader = await createReloader({ configFile: options.configFile, env: options.env ?? process.env, watch: options.watch === true, metrics })
   // Listeners and stores are built from the snapshot at start (keys a reload cannot apply live).
   const current = reloader.current
+  const notice = options.notice ?? ((line: string) => void process.stderr.write(line + '\n'))
+  const store = await createStateStore(current, {
+    onError: (op) => metrics.storeErrors.inc({ op }),
+    onUp: (up) => metrics.storeUp.set(up ? 1 : 0),
+    onFailOpen: (op) => metrics.storeFailOpen.inc({ op }),
+    notice,
+  })
   const services: GatewayServices = {
     metrics,
-    replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
-    revoked: new MemoryKeyStore({
-      maxEntries: current.resource.signatures.revocation.max_entries,
-      maxPerGroup: current.resource.signatures.revocation.max_per_issuer,
-    }),
+    store,
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),
@@ -67,7 +72,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const forwarder = new UndiciForwarder()
   const proxy = createProxyListener(reloader, services, forwarder, current.resource.limits)
   let listening = false
-  const admin = createAdminServer(metrics, () => listening && !lifecycle.draining)
+  // A store outage takes the instance out of rotation too: its signed requests would get 503.
+  const admin = createAdminServer(metrics, () => listening && !lifecycle.draining && store.up)
   const proxyAddr = await listen(proxy, current.listen)
   listening = true
   const adminAddr = await listen(admin, current.admin)
@@ -110,8 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     listening = false
     await closeServer(admin)
     await forwarder.close()
-    await services.replay.close?.()
-    await services.revoked.close?.()
+    await store.close()
     services.log.flush?.()
   }
 }

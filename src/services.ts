@@ -1,5 +1,5 @@
 import type { GatewayMetrics } from './metrics/metrics.js'
-import type { ExpiringKeyStore } from './replay/store.js'
+import type { StateStore } from './store/types.js'
 import type { KeyServices } from './keys/types.js'
 import type { DecisionLog } from './log/decision.js'
 
@@ -9,10 +9,11 @@ import type { DecisionLog } from './log/decision.js'
  */
 export interface GatewayServices {
   readonly metrics: GatewayMetrics
-  /** Signatures seen within the window. */
-  readonly replay: ExpiringKeyStore
-  /** Revoked `(iss, jti)` pairs until their `exp` (AAuth -11 §11.12). */
-  readonly revoked: ExpiringKeyStore
+  /**
+   * What instances share (docs/state-store.md): signatures seen within the window, revoked
+   * `(iss, jti)` pairs until their `exp` (AAuth -11 §11.12), and rate-limit counters.
+   */
+  readonly store: StateStore
   readonly keys: KeyServices
   readonly log: DecisionLog
   readonly lifecycle: Lifecycle

@@ -7,12 +7,13 @@ import { RouteTable, type Matchable } from '../routes/match.js'
 import { ALWAYS_REQUIRED_COMPONENTS, isComputableComponent } from '../signature/components.js'
 import { loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
-import type { GatewayConfig, RouteConfig } from './schema.js'
+import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
 import type { ResourceConfigView } from './view.js'
 import { wellKnownDocuments } from '../resource/metadata.js'
 import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
+import { compileKeyExpression, type CompiledKeyExpression } from '../policy/key-expression.js'
 
 
 export interface Address {
@@ -37,6 +38,29 @@ export interface CompiledRoute extends Matchable {
   readonly stripSignatureHeaders: boolean
   /** Milliseconds without upstream activity before answering 504. */
   readonly timeoutMs: number
+  /** `rate_limit`, when the route has one (docs/state-store.md "Rate limits"). */
+  readonly rateLimit: CompiledRateLimit | undefined
+}
+
+/** A route's rate limit, compiled: its expression, and its `RateLimit-Policy` value built once. */
+export interface CompiledRateLimit {
+  /** Requests allowed per window. */
+  readonly requests: number
+  /** The window, in seconds. */
+  readonly per: number
+  readonly key: CompiledKeyExpression
+  /** `"default";q=<requests>;w=<per>` (draft-ietf-httpapi-ratelimit-headers-10, RateLimit-Policy). */
+  readonly policyHeader: string
+}
+
+/** The `store` section (docs/state-store.md), read once at start. */
+export interface StoreSettings {
+  readonly type: 'memory' | 'redis'
+  /** `redis://` or `rediss://`; may carry a password, so it is never logged as it is. */
+  readonly url: string | undefined
+  readonly keyPrefix: string
+  readonly timeoutMs: number
+  readonly failOpen: boolean
 }
 
 export interface ResourceIdentity extends ResourceConfigView {
@@ -67,6 +91,7 @@ export interface Snapshot {
   readonly accept: AcceptHeaders
   readonly maxBodyBytes: number
   readonly replayMaxEntries: number
+  readonly store: StoreSettings
 }
 
 /** Loads, validates and compiles a config file; every problem is reported at once. */
@@ -121,10 +146,11 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   const problem = (path: (string | number)[], message: string): void => {
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
-  if (config.signatures.replay.store === 'redis') {
-    problem(['signatures', 'replay', 'store'], 'the redis replay store is not available yet; use memory')
-  }
-  const routes = config.routes.map((r, i) => compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined))
+  const routes = config.routes.map((r, i) =>
+    compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined, (source, path) =>
+      compileKeyExpression(source, { file, line: lineOf(path), key: path.join('.') }, problems),
+    ),
+  )
   const names = new Set<string>()
   config.routes.forEach((r, i) => {
     if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
@@ -153,7 +179,18 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     },
     maxBodyBytes: config.signatures.max_body_bytes,
     replayMaxEntries: config.signatures.replay.max_entries,
+    store: storeSettings(config.store),
   })
+}
+
+function storeSettings(store: StoreConfig): StoreSettings {
+  return {
+    type: store.type,
+    url: store.url,
+    keyPrefix: store.key_prefix,
+    timeoutMs: Math.round(store.timeout * 1000),
+    failOpen: store.fail_open,
+  }
 }
 
 function compileRoute(
@@ -162,6 +199,7 @@ function compileRoute(
   policies: ReadonlyMap<string, CompiledPolicy>,
   problem: (path: (string | number)[], message: string) => void,
   signingKeyConfigured: boolean,
+  compileKey: (source: string, path: (string | number)[]) => CompiledKeyExpression | undefined,
 ): CompiledRoute {
   const policy = r.policy === undefined ? undefined : policies.get(r.policy)
   if (r.access === 'authorized' && !signingKeyConfigured) {
@@ -174,6 +212,8 @@ function compileRoute(
     if (!isComputableComponent(c.toLowerCase())) problem(['routes', index, 'components', i], `the gateway cannot verify component "${c}"`)
   })
   const upstream = new URL(r.upstream)
+  const limit = r.rate_limit
+  const key = limit === undefined ? undefined : compileKey(limit.key, ['routes', index, 'rate_limit', 'key'])
   return {
     name: r.name,
     host: r.match.host?.toLowerCase(),
@@ -189,6 +229,10 @@ function compileRoute(
     mode: r.mode,
     stripSignatureHeaders: r.strip_signature_headers,
     timeoutMs: r.timeout * 1000,
+    rateLimit:
+      limit === undefined || key === undefined
+        ? undefined
+        : { requests: limit.requests, per: limit.per, key, policyHeader: `"default";q=${limit.requests};w=${limit.per}` },
   }
 }
 

@@ -46,18 +46,24 @@ const trust = z
   })
   .strict()
 
+/**
+ * `signatures.replay.store` and `url` moved to the top-level `store` section, which now holds
+ * the replay entries, revocations and rate-limit counters alike (docs/state-store.md). Kept in
+ * the schema only to say so, at the line where the old key is.
+ */
+const movedToStore = (key: string) =>
+  z
+    .never({ error: `moved: the top-level \`store\` section (store.type, store.url) now holds the replay entries, revocations and rate limits; remove signatures.replay.${key} (docs/state-store.md)` })
+    .optional()
+
 const replay = z
   .object({
-    store: z.enum(['memory', 'redis']).default('memory'),
-    url: z.string().regex(/^rediss?:\/\//, 'expected redis:// or rediss://').optional(),
+    store: movedToStore('store'),
+    url: movedToStore('url'),
     /** Most unexpired entries the memory store holds; beyond it signed requests get 503 (never an early eviction). */
     max_entries: z.number().int().positive().default(100_000),
   })
   .strict()
-  .refine((r) => r.store !== 'redis' || r.url !== undefined, {
-    message: 'store: redis needs url',
-    path: ['url'],
-  })
 
 /** Bounds of the revoked-token store (docs/replay-and-revocation.md); read at start, not on reload. */
 const revocation = z
@@ -69,13 +75,60 @@ const revocation = z
   })
   .strict()
 
+/**
+ * Where state shared between instances lives (docs/state-store.md): replay entries,
+ * revocations and rate-limit counters. Applied at start only (docs/operations.md).
+ */
+const store = z
+  .object({
+    type: z.enum(['memory', 'redis']).default('memory'),
+    /** `redis://` or `rediss://` (TLS), with user and password if any; `${ENV}` works as everywhere. */
+    url: z
+      .string()
+      .refine(isRedisUrl, 'expected redis://[user:password@]host[:port][/db] or rediss://... (no query)')
+      .optional(),
+    /** Prepended to every key and channel, so several gateways or resources can share one Redis. */
+    key_prefix: z.string().max(100).default('aauth-gateway:'),
+    /** Seconds one store operation may take before the request is answered 503. */
+    timeout: z.number().positive().max(10).default(0.25),
+    /** Accept signed requests without the replay check (and rate limits) while the store is down. */
+    fail_open: z.boolean().default(false),
+  })
+  .strict()
+  .refine((s) => s.type !== 'redis' || s.url !== undefined, { message: 'store.type redis needs store.url', path: ['url'] })
+  .refine((s) => s.type !== 'memory' || s.url === undefined, { message: 'store.url is only for store.type redis', path: ['url'] })
+
+/** A URL ioredis can connect to: scheme, a host, and a database number as the path if any. */
+function isRedisUrl(value: string): boolean {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return false
+  }
+  // Query parameters would be read by ioredis as options, overriding the ones the store relies on.
+  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d{0,2})?$/.test(url.pathname) && url.search === ''
+}
+
+/**
+ * A route's rate limit (docs/state-store.md "Rate limits"): `requests` per `per` seconds for
+ * each value of `key`, a CEL expression over the policy variables compiled at load.
+ */
+const rateLimit = z
+  .object({
+    requests: z.number().int().positive(),
+    per: seconds,
+    key: z.string().min(1).default('aauth.agent'),
+  })
+  .strict()
+
 const signatures = z
   .object({
     window: seconds.default(60),
     schemes: z.array(z.enum(SCHEMES)).min(1).default(['jwt', 'jwks_uri', 'hwk']),
     algorithms: z.array(z.enum(ALGORITHMS)).min(1).default(['Ed25519', 'ES256']),
     legacy: z.boolean().default(true),
-    replay: replay.default({ store: 'memory', max_entries: 100_000 }),
+    replay: replay.default({ max_entries: 100_000 }),
     revocation: revocation.default({ max_entries: 100_000, max_per_issuer: 10_000 }),
     max_body_bytes: z.number().int().nonnegative().default(1_048_576),
   })
@@ -105,6 +158,7 @@ const route = z
     strip_signature_headers: z.boolean().default(false),
     /** Seconds to wait for the upstream's response headers before answering 504. */
     timeout: seconds.default(30),
+    rate_limit: rateLimit.optional(),
   })
   .strict()
 
@@ -139,7 +193,7 @@ export const configSchema = z
       schemes: ['jwt', 'jwks_uri', 'hwk'],
       algorithms: ['Ed25519', 'ES256'],
       legacy: true,
-      replay: { store: 'memory', max_entries: 100_000 },
+      replay: { max_entries: 100_000 },
       revocation: { max_entries: 100_000, max_per_issuer: 10_000 },
       max_body_bytes: 1_048_576,
     }),
@@ -150,6 +204,7 @@ export const configSchema = z
       fetch_max_bytes: 262_144,
       drain_timeout: 30,
     }),
+    store: store.default({ type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false }),
     /** A directory of policy files, relative to the config file. */
     policies: z.string().min(1).optional(),
     routes: z.array(route).default([]),
@@ -162,3 +217,5 @@ export type RouteConfig = GatewayConfig['routes'][number]
 export type TrustConfig = GatewayConfig['trust']
 export type SignaturesConfig = GatewayConfig['signatures']
 export type LimitsConfig = GatewayConfig['limits']
+export type StoreConfig = GatewayConfig['store']
+export type RateLimitConfig = NonNullable<RouteConfig['rate_limit']>

@@ -3,8 +3,8 @@ import type { Snapshot } from './compile.js'
 /**
  * Config keys applied only when the gateway starts, each with how to read it from a snapshot:
  * the listeners are bound to `listen` and `admin`, Node sets the header limits on the proxy
- * server when it is created, and the replay store is sized once. A reload swaps in everything
- * else; these keep their start values until a restart (docs/operations.md).
+ * server when it is created, and the state store is connected and sized once. A reload swaps in
+ * everything else; these keep their start values until a restart (docs/operations.md).
  */
 const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) => string | number]> = [
   ['listen', (s) => `${s.listen.host}:${s.listen.port}`],
@@ -14,6 +14,11 @@ const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) 
   ['signatures.replay.max_entries', (s) => s.replayMaxEntries],
   ['signatures.revocation.max_entries', (s) => s.resource.signatures.revocation.max_entries],
   ['signatures.revocation.max_per_issuer', (s) => s.resource.signatures.revocation.max_per_issuer],
+  ['store.type', (s) => s.store.type],
+  ['store.url', (s) => s.store.url ?? ''],
+  ['store.key_prefix', (s) => s.store.keyPrefix],
+  ['store.timeout', (s) => s.store.timeoutMs],
+  ['store.fail_open', (s) => String(s.store.failOpen)],
 ]
 
 /**

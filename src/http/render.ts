@@ -45,8 +45,9 @@ const ACCEPT_HEADERS_FOR: Partial<Record<SignatureErrorCode, 'scheme' | 'alg'>> 
 
 /**
  * `store_full` answers `temporarily_unavailable`, OAuth's code for a 503 (RFC 6749 §4.1.2.1);
- * `rate_limited` is one revocation issuer over its bound. Both carry `Retry-After`
- * (docs/replay-and-revocation.md).
+ * `rate_limited` is one revocation issuer over its bound, or an agent over its route's rate
+ * limit; `store_unavailable` a state store that failed or was too slow. All carry `Retry-After`
+ * (docs/replay-and-revocation.md, docs/state-store.md).
  */
 const LOCAL: Record<LocalReason, { status: number; error: string; title: string; decision: Decision }> = {
   route_not_found: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
@@ -62,6 +63,7 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
   upstream_timeout: { status: 504, error: 'gateway_timeout', title: 'Gateway Timeout', decision: 'error' },
   store_full: { status: 503, error: 'temporarily_unavailable', title: 'Service Unavailable', decision: 'error' },
   rate_limited: { status: 429, error: 'rate_limited', title: 'Too Many Requests', decision: 'error' },
+  store_unavailable: { status: 503, error: 'store_unavailable', title: 'Service Unavailable', decision: 'error' },
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** How a request ended (CONTRACT §8 `decision`). */
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
@@ -9,6 +9,18 @@ export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
  * live while keys applied only at start (`listen`, `limits.header_timeout`, ...) kept their values.
  */
 export type ReloadResult = 'ok' | 'error' | 'restart_required'
+
+/**
+ * State store operations (docs/state-store.md "Metrics"), the closed `op` label of
+ * `aauth_gateway_store_errors_total`: recording a signature, recording a revocation, looking
+ * one up in the store (when the local copy is not known to be current), loading the
+ * revocations into the local copy, counting a request against a rate limit, and the periodic
+ * health check.
+ */
+export type StoreOp = 'replay' | 'revoke' | 'revocation_check' | 'revocation_sync' | 'rate_limit' | 'health'
+
+/** Operations `store.fail_open` lets through while the store is down (`aauth_gateway_store_fail_open_total{op}`). */
+export type FailOpenOp = 'replay' | 'revocation_check' | 'rate_limit'
 
 /**
  * Every metric of CONTRACT §8, on a registry owned by one gateway instance (no global state,
@@ -79,6 +91,33 @@ export class GatewayMetrics {
   readonly replayStoreFull = new Counter({
     name: 'aauth_gateway_replay_store_full_total',
     help: 'Signed requests shed with 503 because the replay store was full of unexpired entries.',
+    registers: [this.registry],
+  })
+
+  readonly storeErrors = new Counter({
+    name: 'aauth_gateway_store_errors_total',
+    help: 'State store operations that failed or timed out, by operation.',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  })
+
+  readonly storeUp = new Gauge({
+    name: 'aauth_gateway_store_up',
+    help: '1 while the state store answers, 0 during an outage (then /readyz answers 503).',
+    registers: [this.registry],
+  })
+
+  readonly storeFailOpen = new Counter({
+    name: 'aauth_gateway_store_fail_open_total',
+    help: 'Checks skipped because the state store was down and store.fail_open is true, by operation.',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  })
+
+  readonly rateLimited = new Counter({
+    name: 'aauth_gateway_rate_limited_total',
+    help: 'Requests refused with 429 by their route\'s rate limit, by route.',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   })
 

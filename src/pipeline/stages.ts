@@ -2,6 +2,7 @@ import { checkMessage } from './message.js'
 import { matchRoute } from './route.js'
 import { rememberSignature, verifySignature } from './verify.js'
 import { checkAccess } from './access.js'
+import { checkRateLimit } from './rate-limit.js'
 import { applyPolicy } from './policy.js'
 import { checkBodyDigest } from './body.js'
 import type { RequestContext } from './context.js'
@@ -19,10 +20,21 @@ export type Stage = (ctx: RequestContext) => void | Promise<void>
  *     such (`Signature-Error`) rather than as a missing requirement;
  *  4. the access level (and its challenge) comes before policy, so a policy only ever sees the
  *     identity the route asked for, and a 403 never hides a 401 the agent could act on;
- *  5. the body is read (for `Content-Digest`) only for a request that would be let through;
- *  6. the signature is remembered against replay last, so only such requests fill the store.
+ *  5. the rate limit counts a request as soon as its identity is established, before the
+ *     policy: what it counts is who is calling, whatever the policy then says of the call;
+ *  6. the body is read (for `Content-Digest`) only for a request that would be let through;
+ *  7. the signature is remembered against replay last, so only such requests fill the store.
  */
-export const stages: readonly Stage[] = [checkMessage, matchRoute, verifySignature, checkAccess, applyPolicy, checkBodyDigest, rememberSignature]
+export const stages: readonly Stage[] = [
+  checkMessage,
+  matchRoute,
+  verifySignature,
+  checkAccess,
+  checkRateLimit,
+  applyPolicy,
+  checkBodyDigest,
+  rememberSignature,
+]
 
 /**
  * The stages after `checkMessage`: the handler runs that one first, then serves the resource's

@@ -39,7 +39,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   checkFreshness(parsed, now, config.signatures.window)
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
-  await checkNotRevoked(resolved.identity, services.revoked)
+  await checkNotRevoked(resolved.identity, services.store.revoked)
   const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key)
   services.metrics.verified(resolved.identity.scheme, Number(process.hrtime.bigint() - started) / 1e9)
   ctx.replayKey = replayKey(resolved.key.thumbprint, base)
@@ -54,5 +54,5 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
 export async function rememberSignature(ctx: RequestContext): Promise<void> {
   if (ctx.replayKey === undefined) return
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
-  await checkNotReplayed(ctx.services.replay, ctx.replayKey, 2 * ctx.keyConfig.signatures.window, ctx.services.metrics)
+  await checkNotReplayed(ctx.services.store.replay, ctx.replayKey, 2 * ctx.keyConfig.signatures.window, ctx.services.metrics)
 }

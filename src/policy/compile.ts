@@ -95,7 +95,7 @@ export function compilePolicy(src: PolicySource, problems: ConfigProblem[]): Com
  * walk cannot miss one; a macro's loop variable that shadows a name (`.exists(now, ...)`) only
  * over-approximates, which costs a little context and never correctness.
  */
-function readsOf(ast: ASTNode): ReadonlySet<PolicyVariable> {
+export function readsOf(ast: ASTNode): ReadonlySet<PolicyVariable> {
   const reads = new Set<PolicyVariable>()
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) n.forEach(walk)

@@ -94,6 +94,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode
     stripHopByHop(headers)
+    // On a rate-limited route the RateLimit fields are the gateway's (docs/state-store.md).
+    if (this.route.rateLimit !== undefined) {
+      delete headers.ratelimit
+      delete headers['ratelimit-policy']
+    }
     this.res.writeHead(statusCode, headers)
   }
 

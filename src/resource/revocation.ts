@@ -35,6 +35,7 @@ export const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
   mode: 'enforce' as const,
   stripSignatureHeaders: false,
   timeoutMs: 0,
+  rateLimit: undefined,
 })
 
 /** Key of a revoked token: the verified issuer and its `jti`. */
@@ -73,7 +74,7 @@ export async function handleRevocation(ctx: RequestContext): Promise<void> {
   const ttl = exp - now + window
   if (ttl <= 0) return
   // Grouped by issuer, so one server cannot crowd out the others' revocations.
-  const remembered = await ctx.services.revoked.remember(revocationKey(caller.agent, jti), ttl, caller.agent)
+  const remembered = await ctx.services.store.revoked.remember(revocationKey(caller.agent, jti), ttl, caller.agent)
   if (remembered.outcome !== 'full') return
   const { retryAfterSeconds } = remembered
   if (remembered.bound === 'group') {

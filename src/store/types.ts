@@ -2,13 +2,18 @@ import type { ExpiringKeyStore } from '../replay/store.js'
 
 export type { ExpiringKeyStore, Remembered } from '../replay/store.js'
 
-/** One rate-limit decision (a fixed window per key, README "Rate limits"). */
+/** One rate-limit decision (a fixed window per key, docs/state-store.md "Rate limits"). */
 export interface RateDecision {
   readonly allowed: boolean
   /** Requests left in the current window after this one (0 when refused). */
   readonly remaining: number
   /** Whole seconds until the current window ends (at least 1). */
   readonly resetSeconds: number
+  /**
+   * The store was down and `store.fail_open` let the request through uncounted: `remaining`
+   * and `resetSeconds` are not known, so no `RateLimit` field is sent.
+   */
+  readonly failedOpen?: true
 }
 
 /** Counts requests per key in fixed windows; atomic, so concurrent callers never over-admit. */
@@ -17,7 +22,7 @@ export interface RateCounter {
 }
 
 /**
- * Everything the gateway must share between workers and instances (CONTRACT §3 `store`): the
+ * Everything the gateway must share between workers and instances (docs/state-store.md): the
  * replay entries, the revocations and the rate-limit counters. `memory` keeps them in the
  * process (or, with several workers, in the primary); `redis` in a Redis-protocol server.
  */
@@ -25,7 +30,10 @@ export interface StateStore {
   readonly replay: ExpiringKeyStore
   readonly revoked: ExpiringKeyStore
   readonly rates: RateCounter
-  /** False while the store cannot be reached (`/readyz` answers 503, `aauth_gateway_store_up` 0). */
+  /**
+   * False while the store cannot be reached (`/readyz` answers 503, `aauth_gateway_store_up` 0).
+   * An operation on a store that is down throws `StoreUnavailableError` (503 `store_unavailable`).
+   */
   readonly up: boolean
   close(): Promise<void>
 }

@@ -115,17 +115,6 @@ test('reports config and policy problems together', async () => {
   })
 })
 
-test('refuses the not-yet-available redis replay store at load, so check reports it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
-  const file = join(dir, 'g.yaml')
-  writeFileSync(file, `signatures:\n  replay:\n    store: redis\n    url: "redis://127.0.0.1:6379"\nroutes: []\n`)
-  await assert.rejects(buildSnapshot(file), (err: unknown) => {
-    assert.ok(err instanceof ConfigError)
-    assert.deepEqual(err.problems.map((p) => `${p.line} ${p.key}`), ['3 signatures.replay.store'])
-    return true
-  })
-})
-
 test('signatures.revocation: defaults 100000 in all and 10000 per issuer; bounds must be positive integers', () => {
   const defaults = parseConfigText(ROUTE, 'g.yaml').config.signatures.revocation
   assert.deepEqual(defaults, { max_entries: 100_000, max_per_issuer: 10_000 })

@@ -17,7 +17,7 @@ describe('a full replay store (signatures.replay.max_entries)', () => {
     backend = await startBackend()
     gw = await startTestGateway({
       resource: { issuer: 'https://api.test', authority: AUTHORITY },
-      signatures: { window: WINDOW, schemes: ['hwk'], replay: { store: 'memory', max_entries: MAX_ENTRIES } },
+      signatures: { window: WINDOW, schemes: ['hwk'], replay: { max_entries: MAX_ENTRIES } },
       routes: [
         { name: 'public', match: { path_prefix: '/public' }, upstream: backend.url, access: 'open' },
         { name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'pseudonymous' },

@@ -12,6 +12,8 @@ export interface TestGateway extends RunningGateway {
   dir: string
   configFile: string
   decisions: DecisionEntry[]
+  /** Operational lines the gateway would write to stderr (state store outages). */
+  notices: string[]
   /** Rewrites the config file (for reload tests). */
   writeConfig(config: Record<string, unknown>): void
 }
@@ -32,13 +34,14 @@ export async function startTestGateway(config: Record<string, unknown>, files: R
   write({ resource: { issuer: 'https://api.test' }, ...config })
   const decisions: DecisionEntry[] = []
   const log: DecisionLog = { write: (e) => void decisions.push(e) }
-  const gw = await startGateway({ configFile, log })
+  const notices: string[] = []
+  const gw = await startGateway({ configFile, log, notice: (line) => void notices.push(line) })
   const close = gw.close.bind(gw)
   return Object.assign(gw, {
     close: async () => {
       await close()
       rmSync(dir, { recursive: true, force: true })
-    }, dir, configFile, decisions, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
+    }, dir, configFile, decisions, notices, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
 }
 
 export interface Answer {
