@@ -2,6 +2,7 @@ import type { GatewayMetrics } from './metrics/metrics.js'
 import type { ExpiringKeyStore } from './replay/store.js'
 import type { KeyServices } from './keys/types.js'
 import type { DecisionLog } from './log/decision.js'
+import type { OpsLog } from './log/logger.js'
 
 /**
  * The long-lived parts that outlive a config snapshot: caches keep their keys across reloads,
@@ -14,7 +15,10 @@ export interface GatewayServices {
   /** Revoked `(iss, jti)` pairs until their `exp` (AAuth -11 §11.12). */
   readonly revoked: ExpiringKeyStore
   readonly keys: KeyServices
+  /** One line per request (src/log/decision.ts). */
   readonly log: DecisionLog
+  /** Operational lines: errors, warnings, reloads (src/log/logger.ts). */
+  readonly logger: OpsLog
   readonly lifecycle: Lifecycle
 }
 

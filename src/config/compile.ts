@@ -13,6 +13,9 @@ import { wellKnownDocuments } from '../resource/metadata.js'
 import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
+import { compileCors, type RouteCors } from '../proxy/cors.js'
+import { trustedProxies, type TrustedProxies } from '../request/proxies.js'
+import type { LogSettings } from '../log/logger.js'
 
 
 export interface Address {
@@ -37,6 +40,8 @@ export interface CompiledRoute extends Matchable {
   readonly stripSignatureHeaders: boolean
   /** Milliseconds without upstream activity before answering 504. */
   readonly timeoutMs: number
+  /** The browser origins this route answers CORS for, when it has `cors` (src/proxy/cors.ts). */
+  readonly cors: RouteCors | undefined
 }
 
 export interface ResourceIdentity extends ResourceConfigView {
@@ -65,6 +70,12 @@ export interface Snapshot {
   /** Documents served at the resource's origin: path -> JSON body (src/resource/metadata.ts). */
   readonly wellKnown: ReadonlyMap<string, string>
   readonly accept: AcceptHeaders
+  /** Whether a 403 body names the policy and rule (`policies_visible`). */
+  readonly policiesVisible: boolean
+  /** Peers whose `X-Forwarded-*` and `X-Request-Id` are kept (`trust.proxies`). */
+  readonly trustedProxies: TrustedProxies
+  /** `log` as configured (`LOG_LEVEL` is applied over it where the loggers are made). */
+  readonly log: LogSettings
   readonly maxBodyBytes: number
   readonly replayMaxEntries: number
 }
@@ -151,6 +162,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       schemes: config.signatures.schemes.join(', '),
       algorithms: config.signatures.algorithms.join(', '),
     },
+    policiesVisible: config.policies_visible,
+    trustedProxies: trustedProxies(config.trust.proxies),
+    log: config.log,
     maxBodyBytes: config.signatures.max_body_bytes,
     replayMaxEntries: config.signatures.replay.max_entries,
   })
@@ -189,6 +203,7 @@ function compileRoute(
     mode: r.mode,
     stripSignatureHeaders: r.strip_signature_headers,
     timeoutMs: r.timeout * 1000,
+    cors: r.cors === undefined ? undefined : compileCors(r.cors.origins, r.match.methods),
   }
 }
 

@@ -3,7 +3,8 @@ import type { Snapshot } from './compile.js'
 /**
  * Config keys applied only when the gateway starts, each with how to read it from a snapshot:
  * the listeners are bound to `listen` and `admin`, Node sets the header limits on the proxy
- * server when it is created, and the replay store is sized once. A reload swaps in everything
+ * server when it is created, the replay store is sized once, and the log format is chosen
+ * when the loggers are made (`log.level` does apply live). A reload swaps in everything
  * else; these keep their start values until a restart (docs/operations.md).
  */
 const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) => string | number]> = [
@@ -14,6 +15,7 @@ const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) 
   ['signatures.replay.max_entries', (s) => s.replayMaxEntries],
   ['signatures.revocation.max_entries', (s) => s.resource.signatures.revocation.max_entries],
   ['signatures.revocation.max_per_issuer', (s) => s.resource.signatures.revocation.max_per_issuer],
+  ['log.format', (s) => s.log.format],
 ]
 
 /**

@@ -35,6 +35,7 @@ export const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
   mode: 'enforce' as const,
   stripSignatureHeaders: false,
   timeoutMs: 0,
+  cors: undefined,
 })
 
 /** Key of a revoked token: the verified issuer and its `jti`. */
