@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { stringify } from 'yaml'
 import { ConfigError } from '../../src/errors.js'
 import { startGateway, type RunningGateway } from '../../src/gateway.js'
+import { createLogger } from '../../src/log/logger.js'
 import { startBackend, type TestBackend } from '../helpers/backend.js'
 import { send } from '../helpers/gateway.js'
 
@@ -121,4 +122,15 @@ describe('logs: JSON lines with standard fields, levels, LOG_LEVEL', () => {
     await send(gw, '/pretty')
     assert.match(decisions.all[0] ?? '', /^\d\d:\d\d:\d\d\.\d{3} INFO  request request_id=[0-9a-f-]{36} route=open method=GET path=\/pretty status=200 decision=allow reason=ok aauth_level=none /)
   })
+})
+
+test('operational lines never carry Authorization, Signature* or Cookie values, wherever headers sit', () => {
+  const out = lines()
+  const logger = createLogger({ level: 'info', format: 'json' }, out)
+  const headers = { authorization: 'AAuth eyJhbGciOi', signature: 'sig=:AAAA:', 'signature-input': 'sig=("@method")', 'signature-key': 'sig=jwt;jwt="eyJ"', cookie: 'c=1', accept: 'text/plain' }
+  const err = Object.assign(new Error('boom'), { headers: { ...headers } })
+  logger.error({ req: { headers: { ...headers } }, headers: { ...headers }, err }, 'oops')
+  const line = out.all.join('')
+  for (const secret of ['eyJ', 'AAAA', '@method', 'c=1']) assert.ok(!line.includes(secret), `${secret} in ${line}`)
+  assert.equal((out.parsed()[0]?.headers as Record<string, string>).accept, 'text/plain', 'other headers stay')
 })
