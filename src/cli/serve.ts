@@ -29,10 +29,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     return 1
   }
   const g = gateway
-  g.logger.info(
-    { proxy_url: g.url, admin_url: g.adminUrl, config: file },
-    `proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})`,
-  )
   process.on('SIGHUP', () => void g.reload())
   return new Promise((resolve) => {
     // SIGTERM (what Kubernetes and Compose send) drains: /readyz turns 503 at once, in-flight
@@ -49,6 +45,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    // Only now: whoever waits for this line may signal at once (stdout and stderr are written
+    // from libuv's thread pool, so the line can be out before this function returns).
+    g.logger.info(
+      { proxy_url: g.url, admin_url: g.adminUrl, config: file },
+      `proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})`,
+    )
   })
 }
 

@@ -13,6 +13,7 @@ const BIN = resolve('bin/aauth-gateway.js')
 
 interface Run {
   code: number | null
+  signal: NodeJS.Signals | null
   stdout: string
   /** stderr, one parsed JSON object per line (the test fails on a line that is not JSON). */
   lines: Record<string, unknown>[]
@@ -35,9 +36,9 @@ function serve(dir: string, config: Record<string, unknown>, env: NodeJS.Process
   })
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
   return new Promise((done) =>
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(killer)
-      done({ code, stdout, lines: parsed() })
+      done({ code, signal, stdout, lines: parsed() })
     }),
   )
 }
@@ -63,7 +64,7 @@ describe('serve: operational lines are JSON on stderr', () => {
 
   test('start, drain and stop are info lines with time and msg; decision lines stay on stdout', async () => {
     const run = await serve(dir, { listen: '127.0.0.1:0', admin: '127.0.0.1:0' }, {}, (lines) => lines.some((l) => String(l.msg).startsWith('proxy on')))
-    assert.equal(run.code, 0)
+    assert.equal(run.code, 0, `${run.signal}: ${JSON.stringify(run.lines)}`)
     const started = run.lines.find((l) => String(l.msg).startsWith('proxy on '))
     assert.ok(started, JSON.stringify(run.lines))
     assert.equal(started.level, 'info')
