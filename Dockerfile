@@ -12,7 +12,7 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
 # Runtime stage: compiled code, production dependencies, default config and policies; non-root.
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production AAUTH_LISTEN=0.0.0.0:8080 AAUTH_ADMIN=0.0.0.0:9090
+ENV NODE_ENV=production AAUTH_LISTEN=0.0.0.0:8080 AAUTH_ADMIN=0.0.0.0:9091
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
@@ -21,9 +21,11 @@ COPY bin ./bin
 COPY config ./config
 COPY policies ./policies
 USER node
-EXPOSE 8080 9090
-# The admin listener must be reachable from inside the container for the health check.
+# 9091, not 9090: that is Prometheus's own port.
+EXPOSE 8080 9091
+# /readyz on the admin listener, at AAUTH_ADMIN (the address config/gateway.yaml binds `admin`
+# to), so a run with -e AAUTH_ADMIN=... is still checked where it listens (bin/healthcheck.js).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:9090/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "bin/healthcheck.js"]
 ENTRYPOINT ["node", "bin/aauth-gateway.js"]
 CMD ["serve", "--config", "config/gateway.yaml"]

@@ -71,6 +71,17 @@ export type StreamEnd = 'client_closed' | 'upstream_reset' | 'shutdown'
 
 export abstract class GatewayError extends Error {
   abstract readonly reason: ReasonCode
+  /**
+   * What only the operator learns, in the decision line's `detail` (README "Metrics and logs"):
+   * the issuer that is not trusted, the fetch or upstream error. Never a token or a key.
+   */
+  internal: string | undefined
+
+  /** Adds operator-only detail: `throw invalidJwt('...').withInternal(\`iss ${iss}\`)`. */
+  withInternal(detail: string): this {
+    this.internal = detail
+    return this
+  }
 }
 
 /** 401 + `Signature-Error`: the signature or its key material is not acceptable. */
@@ -136,13 +147,16 @@ export class LocalReplyError extends GatewayError {
   override readonly name = 'LocalReplyError'
   /** Seconds the client should wait before trying again (`Retry-After`, RFC 9110 §10.2.3), for 429 and 503. */
   readonly retryAfterSeconds: number | undefined
+  /** The methods the target does take, for a 405's `Allow` (RFC 9110 §15.5.6, §10.2.1). */
+  readonly allow: readonly string[] | undefined
   constructor(
     readonly reason: LocalReason,
     detail: string,
-    options: { retryAfterSeconds?: number } = {},
+    options: { retryAfterSeconds?: number; allow?: readonly string[] } = {},
   ) {
     super(detail)
     this.retryAfterSeconds = options.retryAfterSeconds
+    this.allow = options.allow
   }
 }
 

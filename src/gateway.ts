@@ -1,10 +1,13 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
 import { createAdminServer } from './admin/server.js'
 import type { Address, Snapshot } from './config/compile.js'
+import { ConfigError } from './errors.js'
 import { createReloader } from './config/reloader.js'
 import { createKeyServices } from './keys/services.js'
-import { JsonLineLog, type DecisionLog } from './log/decision.js'
+import { LoggerDecisionLog, type DecisionLog } from './log/decision.js'
+import { GatewayLogs, type LogDestinations } from './log/logger.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { UndiciForwarder } from './proxy/forward.js'
 import { createProxyListener } from './proxy/listener.js'
@@ -15,12 +18,12 @@ export interface GatewayOptions {
   /** Path of the YAML config (CONTRACT §3). */
   configFile: string
   env?: NodeJS.ProcessEnv
-  /** Where decision lines go; stdout by default. */
+  /** Where decision lines go; JSON lines on stdout by default (or `logDestinations.decisions`). */
   log?: DecisionLog
+  /** Where the loggers write (README "Metrics and logs"): stderr and stdout by default. */
+  logDestinations?: LogDestinations
   /** Reload when the config file or a policy file changes (serve does; SIGHUP always works). */
   watch?: boolean
-  /** Where operational lines go (a state store outage starting and ending); stderr by default. */
-  notice?: (line: string) => void
 }
 
 export interface RunningGateway {
@@ -28,6 +31,8 @@ export interface RunningGateway {
   readonly url: string
   readonly adminUrl: string
   readonly metrics: GatewayMetrics
+  /** Operational lines (start, reload, warnings, errors): `serve` logs its own here too. */
+  readonly logger: Logger
   snapshot(): Snapshot
   /** Builds a new snapshot; swaps it in if valid, else keeps the old one. Resolves whether it swapped. */
   reload(): Promise<boolean>
@@ -45,28 +50,44 @@ export interface RunningGateway {
  * forwarder), the proxy and admin listeners, and the snapshot holder that reloads replace.
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const env = options.env ?? process.env
   const metrics = new GatewayMetrics()
   const lifecycle: Lifecycle = { draining: false, cutting: false }
-  const reloader = await createReloader({ configFile: options.configFile, env: options.env ?? process.env, watch: options.watch === true, metrics })
+  const logs = new GatewayLogs(env, options.logDestinations)
+  const reloader = await createReloader({
+    configFile: options.configFile,
+    env,
+    watch: options.watch === true,
+    metrics,
+    log: logs.ops,
+    onSwap: (next) => logs.configure(next.log),
+  })
   // Listeners and stores are built from the snapshot at start (keys a reload cannot apply live).
   const current = reloader.current
-  const notice = options.notice ?? ((line: string) => void process.stderr.write(line + '\n'))
+  logs.configure(current.log)
   const store = await createStateStore(current, {
     onError: (op) => metrics.storeErrors.inc({ op }),
     onUp: (up) => metrics.storeUp.set(up ? 1 : 0),
     onFailOpen: (op) => metrics.storeFailOpen.inc({ op }),
-    notice,
+    log: logs.ops,
+  })
+  const keys = createKeyServices({
+    observer: {
+      onFetch: (result, kind = 'jwks') => metrics.fetched(result, kind),
+      onCache: (result) => metrics.keyCache.inc({ result }),
+    },
+    onTokenLookup: (result) => metrics.tokenLookup(result),
+  })
+  metrics.observeSizes({
+    caches: () => keys.cacheSizes?.() ?? {},
+    stores: () => store.sizes?.() ?? {},
   })
   const services: GatewayServices = {
     metrics,
     store,
-    keys: createKeyServices({
-      observer: {
-        onFetch: (result) => metrics.jwksFetches.inc({ result }),
-        onCache: (result) => metrics.keyCache.inc({ result }),
-      },
-    }),
-    log: options.log ?? new JsonLineLog(process.stdout),
+    keys,
+    log: options.log ?? new LoggerDecisionLog(logs.decisions),
+    logger: logs.ops,
     lifecycle,
   }
   const forwarder = new UndiciForwarder()
@@ -74,15 +95,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let listening = false
   // A store outage takes the instance out of rotation too: its signed requests would get 503.
   const admin = createAdminServer(metrics, () => listening && !lifecycle.draining && store.up)
-  const proxyAddr = await listen(proxy, current.listen)
-  listening = true
-  const adminAddr = await listen(admin, current.admin)
+  let proxyAddr: AddressInfo
+  let adminAddr: AddressInfo
+  try {
+    proxyAddr = await listen(proxy, current.listen, 'listen', current.file)
+    listening = true
+    adminAddr = await listen(admin, current.admin, 'admin', current.file)
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start: watches, a bound listener.
+    reloader.close()
+    listening = false
+    if (proxy.listening) await closeServer(proxy)
+    await forwarder.close()
+    await store.close()
+    throw err
+  }
 
   // In-flight requests keep the snapshot they read at arrival; only new ones see the swap.
   return {
     url: `http://${hostForUrl(proxyAddr)}`,
     adminUrl: `http://${hostForUrl(adminAddr)}`,
     metrics,
+    logger: logs.ops,
     snapshot: () => reloader.current,
     reload: async () => (await reloader.reload()) !== 'error',
     async drain(drainSeconds: number): Promise<void> {
@@ -118,14 +152,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await forwarder.close()
     await store.close()
     services.log.flush?.()
+    logs.flush()
   }
 }
 
-function listen(server: Server, address: Address): Promise<AddressInfo> {
+/** What a listen error means for the operator, by its code (see `listen`). */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'is already in use by another process',
+  EACCES: 'needs privileges this process does not have (ports below 1024)',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+}
+
+/**
+ * Binds a listener; a failure is a ConfigError naming the config key whose address it is
+ * (`listen` or `admin`), so `serve` says which setting to change rather than only `EADDRINUSE`.
+ */
+function listen(server: Server, address: Address, key: 'listen' | 'admin', file: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    const fail = (err: NodeJS.ErrnoException): void => {
+      const where = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`
+      const why = LISTEN_ERRORS[err.code ?? ''] ?? `cannot be listened on (${err.code ?? err.message})`
+      reject(new ConfigError([{ file, line: 0, key, message: `${where} ${why}; change \`${key}\` or stop what holds it` }]))
+    }
+    server.once('error', fail)
     server.listen(address.port, address.host, () => {
-      server.off('error', reject)
+      server.off('error', fail)
       resolve(server.address() as AddressInfo)
     })
   })

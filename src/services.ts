@@ -2,6 +2,7 @@ import type { GatewayMetrics } from './metrics/metrics.js'
 import type { StateStore } from './store/types.js'
 import type { KeyServices } from './keys/types.js'
 import type { DecisionLog } from './log/decision.js'
+import type { OpsLog } from './log/logger.js'
 
 /**
  * The long-lived parts that outlive a config snapshot: caches keep their keys across reloads,
@@ -15,7 +16,10 @@ export interface GatewayServices {
    */
   readonly store: StateStore
   readonly keys: KeyServices
+  /** One line per request (src/log/decision.ts). */
   readonly log: DecisionLog
+  /** Operational lines: errors, warnings, reloads (src/log/logger.ts). */
+  readonly logger: OpsLog
   readonly lifecycle: Lifecycle
 }
 

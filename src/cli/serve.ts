@@ -1,42 +1,64 @@
 import { startEchoBackend } from '../echo/server.js'
 import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
+import { createLogger, DEFAULT_LOG_SETTINGS, levelFromEnv, standardDestination, type LogLevel } from '../log/logger.js'
 import { option } from './main.js'
 
 /**
  * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP, or a change to the
  * config file or a policy file, reloads the config (kept as it was if the new one is invalid).
  * `--echo-backend HOST:PORT` also starts the demo echo backend (what `npm start` uses), so a
- * newcomer can see what the backend receives.
+ * newcomer can see what the backend receives. Everything it reports is a JSON line on stderr
+ * (README "Metrics and logs"); decision lines go to stdout.
  */
 export async function serveCommand(args: string[]): Promise<number> {
   const file = option(args, 'config') ?? 'config/gateway.yaml'
+  // Until the config is read: what goes wrong before it (a bad config, a port in use) is
+  // still a JSON line, at the level LOG_LEVEL asks for when it names one.
+  const boot = createLogger({ ...DEFAULT_LOG_SETTINGS, level: bootLevel() }, standardDestination(2))
   const echo = option(args, 'echo-backend')
   const echoServer = echo ? await startEchoBackend(echo) : undefined
-  if (echoServer) process.stderr.write(`aauth-gateway: echo backend on ${echoServer.url}\n`)
+  if (echoServer) boot.info({ echo_url: echoServer.url }, `echo backend on ${echoServer.url}`)
   let gateway
   try {
     gateway = await startGateway({ configFile: file, watch: true })
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    process.stderr.write(err.message + '\n')
+    boot.error({ problems: err.problems }, `the gateway did not start:\n${err.message}`)
     await echoServer?.close()
     return 1
   }
   const g = gateway
-  process.stderr.write(`aauth-gateway: proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})\n`)
   process.on('SIGHUP', () => void g.reload())
   return new Promise((resolve) => {
     // SIGTERM (what Kubernetes and Compose send) drains: /readyz turns 503 at once, in-flight
     // requests finish up to `limits.drain_timeout`, then the process exits 0. SIGINT too.
-    const stop = (): void => {
-      process.stderr.write('aauth-gateway: draining\n')
+    const stop = (signal: string): void => {
+      g.logger.info({ signal, drain_timeout: g.snapshot().resource.limits.drain_timeout }, 'draining')
       void g
         .drain(g.snapshot().resource.limits.drain_timeout)
         .then(() => echoServer?.close())
-        .then(() => resolve(0))
+        .then(() => {
+          g.logger.info({}, 'stopped')
+          resolve(0)
+        })
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    // Only now: whoever waits for this line may signal at once (stdout and stderr are written
+    // from libuv's thread pool, so the line can be out before this function returns).
+    g.logger.info(
+      { proxy_url: g.url, admin_url: g.adminUrl, config: file },
+      `proxy on ${g.url}, admin on ${g.adminUrl} (config ${file})`,
+    )
   })
+}
+
+/** `LOG_LEVEL`, or `info` when it is unset or not a level (the gateway then reports that). */
+function bootLevel(): LogLevel {
+  try {
+    return levelFromEnv(process.env) ?? DEFAULT_LOG_SETTINGS.level
+  } catch {
+    return DEFAULT_LOG_SETTINGS.level
+  }
 }

@@ -14,6 +14,9 @@ import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 import { compileKeyExpression, type CompiledKeyExpression } from '../policy/key-expression.js'
+import { compileCors, type RouteCors } from '../proxy/cors.js'
+import { trustedProxies, type TrustedProxies } from '../request/proxies.js'
+import type { LogSettings } from '../log/logger.js'
 
 
 export interface Address {
@@ -40,6 +43,8 @@ export interface CompiledRoute extends Matchable {
   readonly timeoutMs: number
   /** `rate_limit`, when the route has one (docs/state-store.md "Rate limits"). */
   readonly rateLimit: CompiledRateLimit | undefined
+  /** The browser origins this route answers CORS for, when it has `cors` (src/proxy/cors.ts). */
+  readonly cors: RouteCors | undefined
 }
 
 /** A route's rate limit, compiled: its expression, and its `RateLimit-Policy` value built once. */
@@ -89,6 +94,12 @@ export interface Snapshot {
   /** Documents served at the resource's origin: path -> JSON body (src/resource/metadata.ts). */
   readonly wellKnown: ReadonlyMap<string, string>
   readonly accept: AcceptHeaders
+  /** Whether a 403 body names the policy and rule (`policies_visible`). */
+  readonly policiesVisible: boolean
+  /** Peers whose `X-Forwarded-*` and `X-Request-Id` are kept (`trust.proxies`). */
+  readonly trustedProxies: TrustedProxies
+  /** `log` as configured (`LOG_LEVEL` is applied over it where the loggers are made). */
+  readonly log: LogSettings
   readonly maxBodyBytes: number
   readonly replayMaxEntries: number
   readonly store: StoreSettings
@@ -177,6 +188,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       schemes: config.signatures.schemes.join(', '),
       algorithms: config.signatures.algorithms.join(', '),
     },
+    policiesVisible: config.policies_visible,
+    trustedProxies: trustedProxies(config.trust.proxies),
+    log: config.log,
     maxBodyBytes: config.signatures.max_body_bytes,
     replayMaxEntries: config.signatures.replay.max_entries,
     store: storeSettings(config.store),
@@ -233,6 +247,7 @@ function compileRoute(
       limit === undefined || key === undefined
         ? undefined
         : { requests: limit.requests, per: limit.per, key, policyHeader: `"default";q=${limit.requests};w=${limit.per}` },
+    cors: r.cors === undefined ? undefined : compileCors(r.cors.origins, r.match.methods),
   }
 }
 

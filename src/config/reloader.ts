@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { createLogger, DEFAULT_LOG_SETTINGS, standardDestination, type OpsLog } from '../log/logger.js'
 import type { GatewayMetrics, ReloadResult } from '../metrics/metrics.js'
 import { buildSnapshot, type Snapshot } from './compile.js'
 import { configSources, fingerprint, type ConfigSources } from './sources.js'
@@ -17,8 +18,8 @@ export interface ReloaderOptions {
   metrics: GatewayMetrics
   /** Called after every swap, with the snapshot swapped in and the one it replaced; must not throw. */
   onSwap?: (next: Snapshot, previous: Snapshot) => void
-  /** Where reload failures and restart warnings go. Default: stderr. */
-  log?: (message: string) => void
+  /** Where reloads (info), restart warnings (warn) and failures (error) are reported. Default: JSON lines on stderr. */
+  log?: OpsLog
   /** Milliseconds between periodic checks when watching; 0 turns them off. Default 2 000. */
   pollMs?: number
   /** Milliseconds that file events are gathered into one check (saves come in bursts). Default 200. */
@@ -52,11 +53,12 @@ export const DEFAULT_DEBOUNCE_MS = 200
  */
 export async function createReloader(options: ReloaderOptions): Promise<Reloader> {
   const { configFile, env, metrics } = options
-  const log = options.log ?? ((message: string) => void process.stderr.write(message + '\n'))
+  const log = options.log ?? createLogger(DEFAULT_LOG_SETTINGS, standardDestination(2))
   let sources = configSources(configFile, env)
   // Taken before the build: a change landing during the build then differs from it, and is built.
   let built = fingerprint(sources)
   const started = await buildSnapshot(configFile, env)
+  metrics.configLoaded()
   let current = started
   let closed = false
 
@@ -89,18 +91,24 @@ export async function createReloader(options: ReloaderOptions): Promise<Reloader
     try {
       next = await buildSnapshot(configFile, env)
     } catch (err) {
-      metrics.configReloads.inc({ result: 'error' })
-      const message = err instanceof ConfigError ? err.message : String(err)
-      log(`aauth-gateway: reload failed, keeping the previous config\n${message}`)
+      metrics.configReloaded('error')
+      // Each problem names its file, line and key; `problems` carries them apart for queries.
+      const fields = err instanceof ConfigError ? { problems: err.problems } : { err }
+      log.error(fields, 'reload failed, keeping the previous config')
       return 'error'
     }
     const previous = current
     current = next
     const pending = restartRequiredKeys(started, next)
     const result: ReloadResult = pending.length > 0 ? 'restart_required' : 'ok'
-    metrics.configReloads.inc({ result })
+    metrics.configReloaded(result)
     if (pending.length > 0) {
-      log(`aauth-gateway: config reloaded, but ${pending.join(', ')} changed and apply only after a restart; the values from start stay in effect`)
+      log.warn(
+        { restart_required: pending },
+        `config reloaded, but ${pending.join(', ')} changed and apply only after a restart; the values from start stay in effect`,
+      )
+    } else {
+      log.info({ routes: next.routeNames.length, policies: next.policies.size }, 'config reloaded')
     }
     options.onSwap?.(next, previous)
     return result
@@ -128,7 +136,7 @@ export async function createReloader(options: ReloaderOptions): Promise<Reloader
 
   // From a timer nobody awaits: a failure here is logged, never an unhandled rejection.
   const checkFromTimer = (): void => {
-    check().catch((err: unknown) => log(`aauth-gateway: config check failed: ${String(err)}`))
+    check().catch((err: unknown) => log.error({ err }, 'config check failed'))
   }
   let debounce: NodeJS.Timeout | undefined
   function schedule(): void {

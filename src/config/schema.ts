@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { ACCESS_LEVELS } from '../identity.js'
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js'
+import { parseCidr } from '../request/proxies.js'
 
 /**
  * The config file's schema (CONTRACT §3). Every object is strict: an unknown key is an error
@@ -17,6 +19,8 @@ const origin = z
 const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http(s) URL')
 
 const seconds = z.number().int().positive()
+
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IPv4 or IPv6 address or CIDR, such as "10.0.0.0/8" or "fd00::/8"')
 
 export const SCHEMES = ['jwt', 'jwks_uri', 'jwks', 'hwk'] as const
 export const ALGORITHMS = ['Ed25519', 'ES256'] as const
@@ -43,6 +47,8 @@ const trust = z
     access_servers: z.array(origin).default([]),
     /** Exact http:// origins allowed for discovery: tests and local demos only. */
     insecure_issuers: z.array(origin).default([]),
+    /** CIDRs (or addresses) of load balancers whose X-Forwarded-* and X-Request-Id are kept. */
+    proxies: z.array(cidr).default([]),
   })
   .strict()
 
@@ -159,6 +165,8 @@ const route = z
     /** Seconds to wait for the upstream's response headers before answering 504. */
     timeout: seconds.default(30),
     rate_limit: rateLimit.optional(),
+    /** Browser origins allowed to call this route (README "CORS"); preflights answered before verification. */
+    cors: z.object({ origins: z.array(origin).min(1) }).strict().optional(),
   })
   .strict()
 
@@ -177,16 +185,27 @@ const limits = z
   })
   .strict()
 
+/** Operational and decision logs (README "Metrics and logs"); `LOG_LEVEL` overrides `level`. */
+const log = z
+  .object({
+    level: z.enum(LOG_LEVELS).default('info'),
+    /** Applied at start only. */
+    format: z.enum(LOG_FORMATS).default('json'),
+  })
+  .strict()
+
 export const configSchema = z
   .object({
     listen: hostPort.default('0.0.0.0:8080'),
-    admin: hostPort.default('127.0.0.1:9090'),
+    /** Not 9090, which is Prometheus's own port. */
+    admin: hostPort.default('127.0.0.1:9091'),
     resource: resource.default({ issuer: 'http://127.0.0.1:8080', scopes: {} }),
     trust: trust.default({
       agent_providers: [],
       person_servers: [],
       access_servers: [],
       insecure_issuers: [],
+      proxies: [],
     }),
     signatures: signatures.default({
       window: 60,
@@ -205,8 +224,14 @@ export const configSchema = z
       drain_timeout: 30,
     }),
     store: store.default({ type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false }),
+    log: log.default({ level: 'info', format: 'json' }),
     /** A directory of policy files, relative to the config file. */
     policies: z.string().min(1).optional(),
+    /**
+     * Whether a 403 names the policy and rule that denied (README "Policies"). `false` keeps
+     * them in the decision log only, for operators who do not want agents to learn their rules.
+     */
+    policies_visible: z.boolean().default(true),
     routes: z.array(route).default([]),
   })
   .strict()
@@ -219,3 +244,4 @@ export type SignaturesConfig = GatewayConfig['signatures']
 export type LimitsConfig = GatewayConfig['limits']
 export type StoreConfig = GatewayConfig['store']
 export type RateLimitConfig = NonNullable<RouteConfig['rate_limit']>
+export type LogConfig = GatewayConfig['log']

@@ -5,6 +5,9 @@ import type { Snapshot } from './compile.js'
  * the listeners are bound to `listen` and `admin`, Node sets the header limits on the proxy
  * server when it is created, and the state store is connected and sized once. A reload swaps in
  * everything else; these keep their start values until a restart (docs/operations.md).
+ * server when it is created, the replay store is sized once, and the log format is chosen
+ * when the loggers are made (`log.level` does apply live). A reload swaps in everything
+ * else; these keep their start values until a restart (docs/operations.md).
  */
 const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) => string | number]> = [
   ['listen', (s) => `${s.listen.host}:${s.listen.port}`],
@@ -19,6 +22,7 @@ const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) 
   ['store.key_prefix', (s) => s.store.keyPrefix],
   ['store.timeout', (s) => s.store.timeoutMs],
   ['store.fail_open', (s) => String(s.store.failOpen)],
+  ['log.format', (s) => s.log.format],
 ]
 
 /**

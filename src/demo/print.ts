@@ -17,7 +17,7 @@ const SENT_HEADERS: Record<string, string> = {
   signature: 'Signature',
   'signature-key': 'Signature-Key',
 }
-const DECISION_FIELDS = ['route', 'status', 'decision', 'reason', 'level', 'scheme', 'agent', 'delegate', 'user', 'policy', 'rule'] as const
+const DECISION_FIELDS = ['route', 'status', 'decision', 'reason', 'aauth_level', 'scheme', 'agent', 'delegate', 'user', 'policy', 'rule'] as const
 
 export interface StepResult {
   title: string

@@ -19,6 +19,15 @@ export interface LocalReply {
   body: ProblemBody
   decision: Decision
   reason: ReasonCode
+  /** The decision line's `detail`: the body's, plus what only the operator may learn. */
+  logDetail: string
+}
+
+/** What the renderer reads of a config snapshot (a `Snapshot` is one). */
+export interface RenderOptions {
+  readonly accept: AcceptHeaders
+  /** `policies_visible`: whether a 403 names the policy and rule. */
+  readonly policiesVisible: boolean
 }
 
 /** RFC 9457 problem details, plus AAuth's `error` member (CONTRACT §6). */
@@ -70,7 +79,17 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
  * The one place that turns a failure into status, headers and a problem+json body. Unknown
  * errors are bugs: a bare 500 whose body says nothing about the cause.
  */
-export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
+export function renderError(err: unknown, options: RenderOptions): LocalReply {
+  const reply = renderBody(err, options)
+  if (err instanceof GatewayError) {
+    reply.logDetail = err.internal === undefined ? err.message : `${err.message} (${err.internal})`
+  } else {
+    reply.logDetail = `internal error: ${err instanceof Error ? err.message : String(err)}`
+  }
+  return reply
+}
+
+function renderBody(err: unknown, { accept, policiesVisible }: RenderOptions): LocalReply {
   if (err instanceof SignatureError) return renderSignatureError(err, accept)
   if (err instanceof RequirementError) {
     const headers: Record<string, string> = { 'aauth-requirement': requirementHeader(err.requirement, err.resourceToken) }
@@ -83,6 +102,9 @@ export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
     })
   }
   if (err instanceof PolicyDenied) {
+    // With `policies_visible: false` the agent learns only that a policy said no; the decision
+    // line keeps the policy, the rule and its file:line for the operator.
+    if (!policiesVisible) return reply(403, {}, 'Forbidden', 'access_denied', 'a policy denied this request', 'deny', err.reason)
     return reply(403, {}, 'Forbidden', 'access_denied', err.message, 'deny', err.reason, {
       policy: err.policy,
       rule: err.rule,
@@ -92,6 +114,7 @@ export function renderError(err: unknown, accept: AcceptHeaders): LocalReply {
     const l = LOCAL[err.reason]
     const headers: Record<string, string> = {}
     if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)))
+    if (err.allow !== undefined) headers.allow = err.allow.join(', ')
     return reply(l.status, headers, l.title, l.error, err.message, l.decision, err.reason)
   }
   const reason: ReasonCode = err instanceof GatewayError ? err.reason : 'internal'
@@ -137,5 +160,6 @@ function reply(
     body: { type: `urn:aauth-gateway:problem:${error}`, title, status, error, detail, ...extensions },
     decision,
     reason,
+    logDetail: detail,
   }
 }

@@ -19,8 +19,15 @@ export class Discovery implements IssuerKeySource {
 
   constructor(options: JwksCacheOptions = {}) {
     const { observer } = options
-    this.#metadata = new JwksCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r) } })
-    this.#jwks = new JwksCache(options)
+    // Fetches are told apart by kind, so a dashboard shows a failing metadata document apart
+    // from a failing key set; only JWKS lookups are key-cache results.
+    this.#metadata = new JwksCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'metadata') } })
+    this.#jwks = new JwksCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'jwks'), onCache: (r) => observer?.onCache?.(r) } })
+  }
+
+  /** Documents held by each cache (for `aauth_gateway_cache_entries`). */
+  sizes(): { metadata: number; jwks: number } {
+    return { metadata: this.#metadata.size, jwks: this.#jwks.size }
   }
 
   async serverKey(query: ServerKeyQuery, policy: FetchPolicy, opts: { refresh?: boolean } = {}): Promise<FoundKey> {
@@ -59,7 +66,9 @@ async function fetchDocument(cache: JwksCache, url: string, admission: Admission
     return await cache.get(url, admission, { refresh })
   } catch (err) {
     if (err instanceof FetchError) {
-      throw new SignatureError('invalid_key', `key discovery failed (${err.failure}): ${err.message}`)
+      // The agent learns what kind of failure; the operator also learns where and why.
+      const cause = err.cause instanceof Error ? `: ${err.cause.message}` : ''
+      throw new SignatureError('invalid_key', `key discovery failed (${err.failure}): ${err.message}`).withInternal(`GET ${url}${cause}`)
     }
     throw err
   }

@@ -19,8 +19,9 @@ export type FetchFailure =
 /** Why a discovery fetch failed. Internal: callers turn it into a `SignatureError`. */
 export class FetchError extends Error {
   override readonly name = 'FetchError'
-  constructor(readonly failure: FetchFailure, detail: string) {
-    super(detail)
+  /** `cause` is the network error underneath, for the operator's log (`internal`). */
+  constructor(readonly failure: FetchFailure, detail: string, options?: { cause?: unknown }) {
+    super(detail, options)
   }
 }
 
@@ -175,6 +176,6 @@ function parseObject(body: Buffer): Readonly<Record<string, unknown>> {
 function asFetchError(err: unknown, signal: AbortSignal): FetchError {
   if (err instanceof FetchError) return err
   if (signal.aborted) return new FetchError('timeout', 'the fetch timed out')
-  if (err instanceof AddressRefused) return new FetchError('address', 'refused address')
-  return new FetchError('network', 'the server could not be reached')
+  if (err instanceof AddressRefused) return new FetchError('address', 'refused address', { cause: err })
+  return new FetchError('network', 'the server could not be reached', { cause: err })
 }

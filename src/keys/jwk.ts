@@ -101,6 +101,11 @@ export class KeyImporter implements KeyImporterLike {
     this.#imported = new LRUCache({ max: options.maxEntries ?? 10_000 })
   }
 
+  /** Public keys held (for `aauth_gateway_cache_entries`). */
+  get size(): number {
+    return this.#imported.size
+  }
+
   async verifyKey(jwk: unknown, rules: JwkRules): Promise<VerifyKey> {
     const checked = checkSigningJwk(jwk, rules)
     const id = `${checked.alg}.${checked.required.x}.${checked.required.y ?? ''}`

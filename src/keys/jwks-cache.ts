@@ -20,7 +20,8 @@ export type CacheResult = 'hit' | 'miss' | 'stale'
 
 /** Counters for CONTRACT §8 `aauth_gateway_jwks_fetch_total` / `aauth_gateway_key_cache_total`. */
 export interface KeyCacheObserver {
-  onFetch?(result: FetchResult): void
+  /** `kind` is added by `Discovery`, which knows which of its caches fetched (docs/metrics.md). */
+  onFetch?(result: FetchResult, kind?: 'metadata' | 'jwks'): void
   onCache?(result: CacheResult): void
 }
 
@@ -92,6 +93,11 @@ export class JwksCache {
       cooldown: (options.refreshCooldownSeconds ?? 60) * 1000,
       stale: (options.maxStaleSeconds ?? 86_400) * 1000,
     }
+  }
+
+  /** Documents held (for `aauth_gateway_cache_entries`). */
+  get size(): number {
+    return this.#entries.size
   }
 
   /** The document at `url`; `refresh` asks for a refetch, granted once per cooldown. Throws `FetchError`. */

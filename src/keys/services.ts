@@ -9,6 +9,8 @@ export interface KeyServicesOptions extends JwksCacheOptions {
   maxKeys?: number
   /** Verified tokens kept (default 10 000). */
   maxTokens?: number
+  /** Told of every verified-token cache lookup (`aauth_gateway_token_cache_total`). */
+  onTokenLookup?: (result: 'hit' | 'miss') => void
 }
 
 /**
@@ -17,9 +19,13 @@ export interface KeyServicesOptions extends JwksCacheOptions {
  * results (CONTRACT §8), and `fetch`/`now` to test. Every cache is bounded.
  */
 export function createKeyServices(options: KeyServicesOptions = {}): KeyServices {
+  const keySource = new Discovery(options)
+  const importer = new KeyImporter({ maxEntries: options.maxKeys })
+  const tokens = new VerifiedTokenCache({ maxEntries: options.maxTokens, onLookup: options.onTokenLookup })
   return Object.freeze({
-    keySource: new Discovery(options),
-    importer: new KeyImporter({ maxEntries: options.maxKeys }),
-    tokens: new VerifiedTokenCache({ maxEntries: options.maxTokens }),
+    keySource,
+    importer,
+    tokens,
+    cacheSizes: () => ({ ...keySource.sizes(), keys: importer.size, tokens: tokens.size }),
   })
 }

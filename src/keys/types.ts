@@ -37,6 +37,8 @@ export interface KeyServices {
   readonly importer: KeyImporterLike
   /** Verified JWTs, so a token is verified once, not once per request (src/tokens/cache.ts). */
   readonly tokens: VerifiedTokenCacheLike
+  /** Entries held by each cache, for `aauth_gateway_cache_entries` (read at scrape time). */
+  cacheSizes?(): Readonly<Record<string, number>>
 }
 
 /** Rules a public signing JWK must meet (Signature-Key §3.3, AAuth "Signature Algorithms"). */

@@ -1,15 +1,20 @@
-import type { Writable } from 'node:stream'
+import type { Logger } from 'pino'
 
-/** One line per request (issue: decision log). Identity names only: never a token or a key. */
+/**
+ * One line per request (README "Metrics and logs"). Identity names only: never a token, a key
+ * or a signature. `time`, `level` (`info`) and `msg` (`request`) are added by the logger.
+ */
 export interface DecisionEntry {
-  time: string
+  /** The `X-Request-Id` the client and the upstream saw. */
+  request_id: string
   route: string
   method: string
   path: string
   status: number
   decision: string
   reason: string
-  level: string
+  /** The identity level the request proved (`none`, `pseudonymous`, ...): `level` is the log level. */
+  aauth_level: string
   scheme: string
   agent: string
   delegate: string
@@ -20,6 +25,11 @@ export interface DecisionEntry {
   rule_at: string
   mode: string
   latency_ms: number
+  /**
+   * Why the request was not let through, with what only the operator may learn (the issuer
+   * that is not trusted, the fetch error, the upstream's error); empty when it was forwarded.
+   */
+  detail: string
 }
 
 export interface DecisionLog {
@@ -28,27 +38,22 @@ export interface DecisionLog {
   flush?(): void
 }
 
-/**
- * Writes JSON lines to a stream (stdout by default), which log shippers pick up as they are.
- * Lines are batched and written once per event-loop turn: under load that is one write (a
- * syscall when stdout is a file or pipe) for many requests instead of one each.
- */
-export class JsonLineLog implements DecisionLog {
-  private pending: string[] = []
+/** The message of every decision line, so a pipeline can tell them from operational lines. */
+export const DECISION_MESSAGE = 'request'
 
-  constructor(private readonly out: Writable) {}
+/**
+ * Decision lines as `info` lines of a pino logger (src/log/logger.ts), on stdout by default.
+ * The logger's destination batches writes; at `log.level: warn` or above nothing is written.
+ */
+export class LoggerDecisionLog implements DecisionLog {
+  constructor(private readonly logger: Logger) {}
 
   write(entry: DecisionEntry): void {
-    if (this.pending.length === 0) setImmediate(() => this.flush())
-    this.pending.push(JSON.stringify(entry))
+    this.logger.info(entry, DECISION_MESSAGE)
   }
 
-  /** Writes what is pending now (also called on shutdown). */
   flush(): void {
-    if (this.pending.length === 0) return
-    const text = this.pending.join('\n') + '\n'
-    this.pending = []
-    this.out.write(text)
+    this.logger.flush()
   }
 }
 

@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { VERSION } from '../version.js'
 
 /** How a request ended (CONTRACT §8 `decision`). */
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
@@ -9,6 +11,15 @@ export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
  * live while keys applied only at start (`listen`, `limits.header_timeout`, ...) kept their values.
  */
 export type ReloadResult = 'ok' | 'error' | 'restart_required'
+
+/** What a discovery fetch was for (`kind` of `aauth_gateway_jwks_fetch_total`, docs/metrics.md). */
+export type FetchKind = 'metadata' | 'jwks'
+
+/** Entry counts read when `/metrics` is scraped: caches by name, stores by name. */
+export interface SizeSource {
+  caches(): Readonly<Record<string, number>>
+  stores(): Readonly<Record<string, number>>
+}
 
 /**
  * State store operations (docs/state-store.md "Metrics"), the closed `op` label of
@@ -70,7 +81,14 @@ export class GatewayMetrics {
 
   readonly jwksFetches = new Counter({
     name: 'aauth_gateway_jwks_fetch_total',
-    help: 'Discovery and JWKS fetches by result.',
+    help: 'Discovery fetches by result (ok, error, not_modified) and kind (metadata: the well-known document, jwks: the key set).',
+    labelNames: ['result', 'kind'] as const,
+    registers: [this.registry],
+  })
+
+  readonly tokenCache = new Counter({
+    name: 'aauth_gateway_token_cache_total',
+    help: 'Verified-token cache lookups by result (hit: the JWT was not verified again; miss).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   })
@@ -128,8 +146,106 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
+  readonly configLastReloadSuccessful = new Gauge({
+    name: 'aauth_gateway_config_last_reload_successful',
+    help: '1 when the last config load or reload was applied (ok or restart_required), 0 when it failed and the previous config serves.',
+    registers: [this.registry],
+  })
+
+  readonly configLastReloadSuccessTimestamp = new Gauge({
+    name: 'aauth_gateway_config_last_reload_success_timestamp_seconds',
+    help: 'Unix time of the last config load or reload that was applied.',
+    registers: [this.registry],
+  })
+
+  readonly buildInfo = new Gauge({
+    name: 'aauth_gateway_build_info',
+    help: 'Always 1; the version label says which gateway build is running.',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+  })
+
+  /** Requests that arrived and whose response has not closed yet (upgraded WebSockets included). */
+  private inFlight = 0
+
+  readonly requestsInFlight: Gauge = new Gauge({
+    name: 'aauth_gateway_requests_in_flight',
+    help: 'Requests being handled now: arrived, and their response not yet finished or closed.',
+    registers: [this.registry],
+    collect: (): void => this.requestsInFlight.set(this.inFlight),
+  })
+
+  private sizes: SizeSource | undefined
+
+  readonly cacheEntries: Gauge<'cache'> = new Gauge({
+    name: 'aauth_gateway_cache_entries',
+    help: 'Entries held by each bounded cache (metadata, jwks, keys, tokens), read at scrape time.',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      for (const [cache, size] of Object.entries(this.sizes?.caches() ?? {})) this.cacheEntries.set({ cache }, size)
+    },
+  })
+
+  readonly storeEntries: Gauge<'store'> = new Gauge({
+    name: 'aauth_gateway_store_entries',
+    help: 'Entries held by each in-memory state store (replay, revocation), read at scrape time.',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      for (const [store, size] of Object.entries(this.sizes?.stores() ?? {})) this.storeEntries.set({ store }, size)
+    },
+  })
+
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+    this.buildInfo.set({ version: VERSION }, 1)
+  }
+
+  /** Where the cache and store sizes come from; read on every scrape, never on the request path. */
+  observeSizes(source: SizeSource): void {
+    this.sizes = source
+  }
+
+  /**
+   * A request arrived on `res`: counted in flight until the response closes ('close' comes once
+   * for every response, whether it finished or the connection died). A plain number, read by
+   * the gauge at scrape time, keeps the request path free of label lookups.
+   */
+  arrived(res: ServerResponse): void {
+    this.inFlight++
+    res.once('close', this.left)
+  }
+
+  private readonly left = (): void => {
+    this.inFlight--
+  }
+
+  /** The config that serves new requests was built at start (CONTRACT §8; docs/operations.md). */
+  configLoaded(): void {
+    this.configLastReloadSuccessful.set(1)
+    this.configLastReloadSuccessTimestamp.set(Date.now() / 1000)
+  }
+
+  /** One reload ended with `result`: counted; the gauges say whether it is the one serving. */
+  configReloaded(result: ReloadResult): void {
+    this.configReloads.inc({ result })
+    if (result === 'error') this.configLastReloadSuccessful.set(0)
+    else this.configLoaded()
+  }
+
+  /** One discovery fetch ended. */
+  fetched(result: string, kind: FetchKind): void {
+    this.jwksFetches.inc({ result, kind })
+  }
+
+  private readonly tokenChildren = new Map<string, Counter.Internal>()
+
+  /** A verified-token cache lookup (src/tokens/cache.ts); on the request path, so children are kept. */
+  tokenLookup(result: 'hit' | 'miss'): void {
+    let child = this.tokenChildren.get(result)
+    if (child === undefined) this.tokenChildren.set(result, (child = this.tokenCache.labels(result)))
+    child.inc()
   }
 
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CompiledRoute, ResourceIdentity, Snapshot } from '../config/compile.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
@@ -17,6 +18,13 @@ export interface RequestContext {
   readonly services: GatewayServices
   /** `process.hrtime.bigint()` at arrival. */
   readonly startedAt: bigint
+  /**
+   * The `X-Request-Id` of this request (README "Metrics and logs"): a trusted proxy's, else a
+   * fresh UUID. Sent upstream, returned on every answer, logged as `request_id`.
+   */
+  readonly requestId: string
+  /** Whether the peer is in `trust.proxies`, so its `X-Forwarded-*` and `X-Request-Id` are kept. */
+  readonly viaTrustedProxy: boolean
   /**
    * The canonical request target (README "Security model"): what routing, the signature base,
    * CEL and the upstream request all read. A string when the target was refused: the first
@@ -43,6 +51,17 @@ export interface RequestContext {
 
 const REFUSED_TARGET = { path: '/', query: '', authority: undefined }
 
+/** An inbound `X-Request-Id` worth keeping: visible ASCII, of a sane length (one field line). */
+const KEPT_REQUEST_ID = /^[\x21-\x7e]{1,200}$/
+
+/**
+ * The context of a request that just arrived, counted in flight until its response closes. Its
+ * request id is fixed here and set on the response at once, so every answer carries it,
+ * forwarded or local, whatever stage ends it.
+ * A fresh id is a `randomUUID()`: about 0.13 µs, against 0.02 µs for a counter with a random
+ * per-process prefix, both far below a request's cost, and a UUID stays unique across
+ * workers and instances without coordination.
+ */
 export function createContext(
   req: IncomingMessage,
   res: ServerResponse,
@@ -52,16 +71,22 @@ export function createContext(
   const target = parseRequestTarget(req.url ?? '')
   const t = typeof target === 'string' ? REFUSED_TARGET : target
   const headers = req.headers
-  const length = headers['content-length']
+  const viaTrustedProxy = snapshot.trustedProxies.has(req.socket.remoteAddress)
+  const inbound = headers['x-request-id']
+  const requestId = viaTrustedProxy && typeof inbound === 'string' && KEPT_REQUEST_ID.test(inbound) ? inbound : randomUUID()
+  res.setHeader('x-request-id', requestId)
+  services.metrics.arrived(res)
   return {
     req,
     res,
     snapshot,
     services,
     startedAt: process.hrtime.bigint(),
+    requestId,
+    viaTrustedProxy,
     target,
     host: t.authority ?? headers.host ?? '',
-    hasBody: headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0'),
+    hasBody: announcesBody(req),
     signed: {
       method: req.method ?? 'GET',
       authority: snapshot.resource.authority,
@@ -77,6 +102,12 @@ export function createContext(
     identity: ANONYMOUS,
     policy: undefined,
   }
+}
+
+/** Whether a request has a body (`Transfer-Encoding`, or a `Content-Length` above 0). */
+export function announcesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /** The canonical target; stages after `checkMessage` may rely on it being valid. */

@@ -6,6 +6,8 @@ import { checkCoveredComponents } from '../signature/components.js'
 import { checkFreshness } from '../signature/freshness.js'
 import { parseSignatureHeaders } from '../signature/parse.js'
 import { verifyRequestSignatureAsync } from '../signature/verify.js'
+import { SignatureError } from '../errors.js'
+import type { ParsedSignature, VerifyKey } from '../signature/types.js'
 import { checkNotRevoked } from '../resource/revocation.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
@@ -40,7 +42,9 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
   await checkNotRevoked(resolved.identity, services.store.revoked)
-  const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key)
+  const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key).catch((err: unknown) =>
+    explainAuthority(err, parsed, ctx, resolved.key),
+  )
   services.metrics.verified(resolved.identity.scheme, Number(process.hrtime.bigint() - started) / 1e9)
   ctx.replayKey = replayKey(resolved.key.thumbprint, base)
   ctx.identity = { ...resolved.identity, thumbprint: resolved.key.thumbprint }
@@ -55,4 +59,27 @@ export async function rememberSignature(ctx: RequestContext): Promise<void> {
   if (ctx.replayKey === undefined) return
   // `created` is accepted up to `window` either side of now, so an entry must outlive both.
   await checkNotReplayed(ctx.services.store.replay, ctx.replayKey, 2 * ctx.keyConfig.signatures.window, ctx.services.metrics)
+}
+
+/**
+ * A signature that fails is retried once over the request's own `Host` as `@authority`, only to
+ * tell the agent what went wrong: the commonest mistake is signing the address it connected to
+ * (a load balancer, `localhost:8080`) instead of the resource's public authority
+ * (`resource.authority`, RFC 9421 §2.2.3). The request is refused either way; a bad signature
+ * costs at most two verifications, and only when `Host` differs from the authority.
+ */
+async function explainAuthority(err: unknown, parsed: ParsedSignature, ctx: RequestContext, key: VerifyKey): Promise<never> {
+  const host = ctx.host.toLowerCase()
+  const expected = ctx.signed.authority
+  if (!(err instanceof SignatureError) || err.code !== 'invalid_signature' || host === '' || host === expected) throw err
+  if (!parsed.components.includes('@authority')) throw err
+  const signedHost = await verifyRequestSignatureAsync(parsed, { ...ctx.signed, authority: host }, key).then(
+    () => true,
+    () => false,
+  )
+  if (!signedHost) throw err
+  throw new SignatureError(
+    'invalid_signature',
+    `the signature covers @authority "${host}" (this request's Host), but this resource's @authority is "${expected}": sign with "${expected}"`,
+  )
 }

@@ -6,6 +6,7 @@ import { LocalReplyError, type StreamEnd } from '../errors.js'
 import { targetOf, type RequestContext } from '../pipeline/context.js'
 import { stripHopByHop } from '../request/headers.js'
 import { upstreamHeaders } from './upstream-headers.js'
+import { addCorsHeaders, corsHeaders } from './cors.js'
 
 /** How a forwarded request ended: the status relayed, and whether the exchange completed. */
 export interface ForwardOutcome {
@@ -39,7 +40,7 @@ export class UndiciForwarder implements Forwarder {
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
     return new Promise((resolve, reject) => {
-      const exchange = new Exchange(ctx.res, route, resolve, reject)
+      const exchange = new Exchange(ctx.res, route, answerHeaders(ctx), resolve, reject)
       const body = ctx.body ?? (ctx.hasBody ? watchUpload(ctx, route, exchange) : null)
       this.agent.dispatch(
         {
@@ -71,6 +72,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly res: ServerResponse,
     private readonly route: CompiledRoute,
+    /** Set on the relayed answer over the upstream's own (see `answerHeaders`). */
+    private readonly ours: AnswerHeaders,
     private readonly resolve: (outcome: ForwardOutcome) => void,
     private readonly reject: (err: LocalReplyError) => void,
   ) {
@@ -99,6 +102,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       delete headers.ratelimit
       delete headers['ratelimit-policy']
     }
+    headers['x-request-id'] = this.ours.requestId
+    if (this.ours.cors !== undefined) addCorsHeaders(headers, this.ours.cors)
     this.res.writeHead(statusCode, headers)
   }
 
@@ -126,6 +131,20 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 /**
+ * What the gateway sets on a relayed answer: the request's `X-Request-Id` (an upstream that
+ * answers with another id does not get to change the one the client and the log have), and
+ * the route's CORS headers for a listed origin (src/proxy/cors.ts).
+ */
+interface AnswerHeaders {
+  requestId: string
+  cors: Record<string, string> | undefined
+}
+
+function answerHeaders(ctx: RequestContext): AnswerHeaders {
+  return { requestId: ctx.requestId, cors: corsHeaders(ctx) }
+}
+
+/**
  * The request body as it arrives, for requests whose body was not buffered. A client that
  * stalls for the route's `timeout` is cut off, answered 408 if nothing was answered yet. The
  * watch reads the socket's byte count rather than listening for `data`, which would start the
@@ -146,10 +165,15 @@ function watchUpload(ctx: RequestContext, route: CompiledRoute, exchange: Exchan
   return req
 }
 
+/**
+ * A 504 or 502 for the client, which learns neither the upstream's address nor its error; the
+ * decision line's `detail` has both (`internal`).
+ */
 function upstreamError(err: Error, route: CompiledRoute): LocalReplyError {
+  const internal = `upstream ${route.upstreamOrigin}: ${err.message}`
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
-    return new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`)
+    return new LocalReplyError('upstream_timeout', `upstream did not answer within ${route.timeoutMs / 1000} s`).withInternal(internal)
   }
   const code = (err as { code?: unknown }).code
-  return new LocalReplyError('upstream_unreachable', `upstream unreachable (${typeof code === 'string' ? code : 'error'})`)
+  return new LocalReplyError('upstream_unreachable', 'the upstream could not be reached').withInternal(typeof code === 'string' ? `${internal} (${code})` : internal)
 }

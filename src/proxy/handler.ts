@@ -10,6 +10,9 @@ import type { Forwarder } from './forward.js'
 import { handleRevocation } from '../resource/revocation.js'
 import { REVOCATION_PATH } from '../resource/metadata.js'
 import { record, recordEnd, WELL_KNOWN } from './record.js'
+import { answerPreflight, corsHeaders } from './cors.js'
+
+const END_AFTER_START = 'the answer had started when this failure came; the client connection was cut'
 
 /** Where the current snapshot lives; a reload replaces `current` in one assignment. */
 export interface SnapshotHolder {
@@ -56,6 +59,8 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
         await revoke(ctx)
         return undefined
       }
+      // Browsers never sign a preflight: it is answered before the stages that verify.
+      if (answerPreflight(ctx)) return undefined
     }
     for (const stage of routeStages) await stage(ctx)
     if (ctx.route === undefined) throw new Error('no route after stages')
@@ -72,35 +77,37 @@ function observeUpstream(ctx: RequestContext, route: string, statusClass: string
 
 /** The revocation endpoint answers 200 with an empty body, or a local reply; never forwards. */
 async function revoke(ctx: RequestContext): Promise<void> {
-  if (ctx.signed.method !== 'POST') throw new LocalReplyError('method_not_allowed', 'the revocation endpoint takes POST')
+  if (ctx.signed.method !== 'POST') throw new LocalReplyError('method_not_allowed', 'the revocation endpoint takes POST', { allow: ['POST'] })
   await handleRevocation(ctx)
   ctx.res.writeHead(200, { 'content-length': 0, 'cache-control': 'no-store' }).end()
   record(ctx, 200, 'allow', 'ok')
 }
 
 export function localReply(ctx: RequestContext, err: unknown): LocalReply {
-  const reply = renderError(err, ctx.snapshot.accept)
-  if (reply.status === 500) console.error('aauth-gateway: internal error', err)
+  const reply = renderError(err, ctx.snapshot)
+  if (reply.status === 500) ctx.services.logger.error({ err, request_id: ctx.requestId }, 'internal error while handling a request')
   return reply
 }
 
 /**
- * Writes a local reply. A request whose body was not read is closed rather than drained: its
- * unread bytes must never be parsed as the next request on the connection.
+ * Writes a local reply (with the request id set at arrival, and CORS headers on a CORS route).
+ * A request whose body was not read is closed rather than drained: its unread bytes must never
+ * be parsed as the next request on the connection. A request without a body, or whose body was
+ * read, keeps its connection (a 401 challenge is usually followed by a signed retry on it).
  */
 export function finish(ctx: RequestContext, reply: LocalReply): void {
   const { res, req } = ctx
   if (res.destroyed || req.socket.destroyed) return recordEnd(ctx, 0, 'client_closed')
   if (res.headersSent) {
     res.destroy()
-    return recordEnd(ctx, res.statusCode, 'upstream_reset')
+    return recordEnd(ctx, res.statusCode, 'upstream_reset', `${END_AFTER_START}: ${reply.logDetail}`)
   }
   const body = JSON.stringify(reply.body)
-  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': Buffer.byteLength(body) }
+  const headers: Record<string, string | number> = { ...reply.headers, ...corsHeaders(ctx), 'content-length': Buffer.byteLength(body) }
   if (!req.complete) headers.connection = 'close'
   res.writeHead(reply.status, headers)
   res.end(body)
-  record(ctx, reply.status, reply.decision, reply.reason)
+  record(ctx, reply.status, reply.decision, reply.reason, { detail: reply.logDetail })
 }
 
 function serveWellKnown(ctx: RequestContext): boolean {
@@ -108,6 +115,6 @@ function serveWellKnown(ctx: RequestContext): boolean {
   if (body === undefined) return false
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) })
   ctx.res.end(body)
-  record(ctx, 200, 'allow', 'ok', WELL_KNOWN)
+  record(ctx, 200, 'allow', 'ok', { route: WELL_KNOWN })
   return true
 }

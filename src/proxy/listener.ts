@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { LimitsConfig } from '../config/schema.js'
@@ -30,7 +31,7 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
     // The handler renders every failure itself; this is the last line against a bug taking
     // the process down with an unhandled rejection.
     handler(req, res).catch((err: unknown) => {
-      console.error('aauth-gateway: unhandled error in the request handler', err)
+      services.logger.error({ err }, 'unhandled error in the request handler')
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
       res.end()
     })
@@ -52,28 +53,36 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
   const upgrade = createUpgradeHandler(holder, services, safely)
   server.on('upgrade', (req, socket, head) => {
     upgrade(req, socket, head).catch((err: unknown) => {
-      console.error('aauth-gateway: unhandled error in the upgrade handler', err)
+      services.logger.error({ err }, 'unhandled error in the upgrade handler')
       socket.destroy()
     })
   })
   server.on('connect', (_req, socket: Socket) => {
-    answerRaw(socket, 405, 'Method Not Allowed', 'a reverse proxy does not open tunnels')
-    recordParserRefusal(services, 405, 'method_not_allowed')
+    const id = randomUUID()
+    const detail = 'a reverse proxy does not open tunnels'
+    answerRaw(socket, 405, 'Method Not Allowed', detail, id)
+    recordParserRefusal(services, 405, 'method_not_allowed', id, detail)
   })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // A connection that dies between requests is not a request.
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
     const refusal = PARSER_REFUSALS[err.code ?? ''] ?? BAD_REQUEST
-    answerRaw(socket, refusal.status, refusal.phrase, err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed')
-    recordParserRefusal(services, refusal.status, refusal.reason)
+    const id = randomUUID()
+    const detail = err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed'
+    answerRaw(socket, refusal.status, refusal.phrase, detail, id)
+    // The parser's own words (which byte, which rule) are for the operator.
+    recordParserRefusal(services, refusal.status, refusal.reason, id, `${detail} (${err.code ?? 'error'}: ${err.message})`)
   })
   return server
 }
 
-/** A problem+json answer written straight to a socket that has no response object, then closed. */
-function answerRaw(socket: Socket, status: number, phrase: string, detail: string): void {
+/**
+ * A problem+json answer written straight to a socket that has no response object, then closed.
+ * The request never reached the handler, so its id is made here (no inbound one could be read).
+ */
+function answerRaw(socket: Socket, status: number, phrase: string, detail: string, requestId: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: phrase, status, error: 'invalid_request', detail })
   socket.end(
-    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   )
 }

@@ -14,15 +14,24 @@ const CLIENT_CLOSED_STATUS = 499
 /** Characters of a refused request target kept in its decision line. */
 const MAX_LOGGED_TARGET = 256
 
-export type RecordReason = ReasonCode | 'ok' | 'shadow_deny'
+/** `preflight`: a CORS preflight answered 204 before verification (src/proxy/cors.ts). */
+export type RecordReason = ReasonCode | 'ok' | 'shadow_deny' | 'preflight'
+
+export interface RecordOptions {
+  /** The `route` label, when it is not the matched route's name (the well-known documents). */
+  route?: string
+  /** The decision line's `detail`: what went wrong, including what the client is not told. */
+  detail?: string
+}
 
 /** Counts and logs one finished request: exactly one call per request, however it ended. */
-export function record(ctx: RequestContext, status: number, decision: Decision, reason: RecordReason, route = ctx.route?.name ?? NO_ROUTE): void {
+export function record(ctx: RequestContext, status: number, decision: Decision, reason: RecordReason, options: RecordOptions = {}): void {
+  const route = options.route ?? ctx.route?.name ?? NO_ROUTE
   const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9
   const id = ctx.identity
   ctx.services.metrics.finished(route, decision, reason, id.level, seconds)
   ctx.services.log.write({
-    time: new Date().toISOString(),
+    request_id: ctx.requestId,
     route,
     method: ctx.signed.method,
     // A refused target is logged as received (cut short): that is what an operator looks for.
@@ -30,7 +39,7 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
     status,
     decision,
     reason,
-    level: id.level,
+    aauth_level: id.level,
     scheme: id.scheme,
     agent: id.agent,
     delegate: id.agentDelegate,
@@ -40,6 +49,7 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
     rule_at: ctx.policy?.where ?? '',
     mode: ctx.route?.mode ?? '',
     latency_ms: Math.round(seconds * 1e6) / 1e3,
+    detail: options.detail ?? '',
   })
 }
 
@@ -48,26 +58,32 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
  * the answer started, or by the gateway's own shutdown deadline (which closes connections, so
  * it is told apart by the lifecycle rather than by the socket).
  */
-export function recordEnd(ctx: RequestContext, status: number, end: StreamEnd): void {
+export function recordEnd(ctx: RequestContext, status: number, end: StreamEnd, detail?: string): void {
   const why: StreamEnd = ctx.services.lifecycle.cutting && end !== 'upstream_reset' ? 'shutdown' : end
-  record(ctx, status === 0 ? CLIENT_CLOSED_STATUS : status, 'error', why)
+  record(ctx, status === 0 ? CLIENT_CLOSED_STATUS : status, 'error', why, { detail: detail ?? END_DETAIL[why] })
+}
+
+const END_DETAIL: Record<StreamEnd, string> = {
+  client_closed: 'the client closed the connection before the answer was complete',
+  upstream_reset: 'the upstream connection failed after its answer had started; the client connection was cut',
+  shutdown: 'cut at the end of the drain (limits.drain_timeout)',
 }
 
 /**
  * Records a request the HTTP parser refused before any handler saw it (400, 408, 431): no
  * route, method or path is known, but it is still a line and a sample.
  */
-export function recordParserRefusal(services: GatewayServices, status: number, reason: ReasonCode): void {
+export function recordParserRefusal(services: GatewayServices, status: number, reason: ReasonCode, requestId: string, detail: string): void {
   services.metrics.finished(NO_ROUTE, 'error', reason, 'none', 0)
   services.log.write({
-    time: new Date().toISOString(),
+    request_id: requestId,
     route: NO_ROUTE,
     method: '',
     path: '',
     status,
     decision: 'error',
     reason,
-    level: 'none',
+    aauth_level: 'none',
     scheme: '',
     agent: '',
     delegate: '',
@@ -77,5 +93,6 @@ export function recordParserRefusal(services: GatewayServices, status: number, r
     rule_at: '',
     mode: '',
     latency_ms: 0,
+    detail,
   })
 }

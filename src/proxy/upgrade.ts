@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { CompiledRoute } from '../config/compile.js'
 import { LocalReplyError } from '../errors.js'
-import { createContext, targetOf, type RequestContext } from '../pipeline/context.js'
+import { announcesBody, createContext, targetOf, type RequestContext } from '../pipeline/context.js'
 import { stripHopByHop } from '../request/headers.js'
 import type { GatewayServices } from '../services.js'
 import { admit, finish, localReply, type SnapshotHolder } from './handler.js'
@@ -27,9 +27,10 @@ export function createUpgradeHandler(holder: SnapshotHolder, services: GatewaySe
     res.shouldKeepAlive = false
     res.once('finish', () => socket.end())
     const protocol = String(req.headers.upgrade ?? '').toLowerCase()
+    // Another protocol is answered as a plain request, which makes its own context.
+    if (protocol !== 'websocket' && !announcesBody(req)) return plain(req, res)
     const ctx = createContext(req, res, holder.current, services)
     if (ctx.hasBody) return finish(ctx, localReply(ctx, new LocalReplyError('bad_request', 'an upgrade request cannot carry a body')))
-    if (protocol !== 'websocket') return plain(req, res)
     const route = await admit(ctx, false)
     if (route === undefined) return
     await relayUpgrade(ctx, route, socket, head)
@@ -65,6 +66,7 @@ function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex,
       // The upstream declined the upgrade: its answer is relayed as any other.
       answered = true
       stripHopByHop(answer.headers)
+      answer.headers['x-request-id'] = ctx.requestId
       ctx.res.writeHead(answer.statusCode ?? 502, answer.headers)
       answer.pipe(ctx.res)
       answer.on('end', () => record(ctx, answer.statusCode ?? 502, 'allow', 'ok'))
@@ -73,7 +75,7 @@ function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex,
     upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
       answered = true
       upstream.setTimeout(0)
-      client.write(statusBlock(answer))
+      client.write(statusBlock(answer, ctx.requestId))
       if (upstreamHead.length > 0) client.write(upstreamHead)
       if (head.length > 0) upstreamSocket.write(head)
       upstreamSocket.on('error', () => client.destroy())
@@ -96,9 +98,15 @@ function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex,
   })
 }
 
-/** The upstream's `101` status line and headers, as received (the upgrade's own headers kept). */
-function statusBlock(answer: IncomingMessage): string {
+/**
+ * The upstream's `101` status line and headers, as received (the upgrade's own headers kept),
+ * with the request's `X-Request-Id` in place of any the upstream sent.
+ */
+function statusBlock(answer: IncomingMessage, requestId: string): string {
   let block = `HTTP/1.1 101 ${answer.statusMessage ?? 'Switching Protocols'}\r\n`
-  for (let i = 0; i < answer.rawHeaders.length; i += 2) block += `${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}\r\n`
-  return block + '\r\n'
+  for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+    const name = answer.rawHeaders[i] as string
+    if (name.toLowerCase() !== 'x-request-id') block += `${name}: ${answer.rawHeaders[i + 1]}\r\n`
+  }
+  return `${block}x-request-id: ${requestId}\r\n\r\n`
 }

@@ -36,6 +36,7 @@ export const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
   stripSignatureHeaders: false,
   timeoutMs: 0,
   rateLimit: undefined,
+  cors: undefined,
 })
 
 /** Key of a revoked token: the verified issuer and its `jti`. */

@@ -28,19 +28,27 @@ export class RouteTable<R extends Matchable> {
     return this.named.get(name)
   }
 
+  /**
+   * The route for a request. Throws `method_not_allowed` carrying, for `Allow`, the methods of
+   * every route the path and host matched (RFC 9110 §15.5.6), or `route_not_found`.
+   */
   match(host: string, path: string, method: string): R {
     const hostname = stripPort(host.toLowerCase())
-    let methodMismatch = false
+    let allowed: Set<string> | undefined
     for (const route of this.ordered) {
       if (!prefixMatches(route.pathPrefix, path)) continue
       if (route.host !== undefined && route.host !== hostname && route.host !== host.toLowerCase()) continue
       if (route.methods !== undefined && !route.methods.has(method)) {
-        methodMismatch = true
+        allowed ??= new Set()
+        for (const m of route.methods) allowed.add(m)
         continue
       }
       return route
     }
-    if (methodMismatch) throw new LocalReplyError('method_not_allowed', `method ${method} is not allowed here`)
+    if (allowed !== undefined) {
+      const allow = [...allowed]
+      throw new LocalReplyError('method_not_allowed', `method ${method} is not allowed here; this resource takes ${allow.join(', ')}`, { allow })
+    }
     throw new LocalReplyError('route_not_found', 'no route matches this request')
   }
 }

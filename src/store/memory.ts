@@ -23,6 +23,10 @@ export class MemoryStateStore implements StateStore {
     this.revoked = new MemoryKeyStore({ maxEntries: bounds.revocationMaxEntries, maxPerGroup: bounds.revocationMaxPerIssuer })
   }
 
+  sizes(): Readonly<Record<string, number>> {
+    return { replay: this.replay.size, revocation: this.revoked.size, rate_limit: this.rates.size }
+  }
+
   close(): Promise<void> {
     return Promise.resolve()
   }

@@ -1,3 +1,5 @@
+import type { OpsLog } from '../log/logger.js'
+
 /**
  * Whether the state store is up, and the two log lines of an outage (docs/state-store.md "When
  * the store fails"): one at warn when it starts, one at info when it ends, never one per
@@ -18,7 +20,7 @@ export class Outage {
     /** The store as an operator knows it, without credentials (e.g. `redis://10.0.0.5:6379/0`). */
     private readonly name: string,
     private readonly quietMs: number,
-    private readonly notice: (line: string) => void,
+    private readonly log: Pick<OpsLog, 'warn' | 'info'>,
     private readonly onChange: (up: boolean) => void,
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -40,7 +42,10 @@ export class Outage {
     this.#known = true
     this.#startedAt = now
     this.#failures = operation ? 1 : 0
-    this.notice(`aauth-gateway: warn: state store ${this.name} is down (${reason}); signed requests get 503 store_unavailable and /readyz 503 until it answers again`)
+    this.log.warn(
+      { store: this.name, reason },
+      `state store ${this.name} is down (${reason}); signed requests get 503 store_unavailable and /readyz 503 until it answers again`,
+    )
     this.onChange(false)
   }
 
@@ -52,7 +57,10 @@ export class Outage {
     this.#up = true
     if (this.#known) {
       const seconds = ((now - this.#startedAt) / 1000).toFixed(1)
-      this.notice(`aauth-gateway: info: state store ${this.name} is back after ${seconds} s (${this.#failures} failed operations meanwhile)`)
+      this.log.info(
+        { store: this.name, outage_seconds: Number(seconds), failed_operations: this.#failures },
+        `state store ${this.name} is back after ${seconds} s (${this.#failures} failed operations meanwhile)`,
+      )
     }
     this.#known = true
     this.onChange(true)

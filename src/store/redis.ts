@@ -1,3 +1,4 @@
+import type { OpsLog } from '../log/logger.js'
 import type { Redis } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
 import type { StoreOp } from '../metrics/metrics.js'
@@ -18,8 +19,8 @@ export interface StoreEvents {
   onError(op: StoreOp): void
   /** The store went down or came back (`aauth_gateway_store_up`). */
   onUp(up: boolean): void
-  /** The outage log lines (stderr). */
-  notice(line: string): void
+  /** Where the outage's two lines go (one `warn` when it starts, one `info` when it ends). */
+  log: Pick<OpsLog, 'warn' | 'info'>
 }
 
 export interface RedisStoreOptions {
@@ -76,7 +77,7 @@ export class RedisStateStore implements StateStore {
     const { events, timeoutMs } = options
     this.timeoutMs = timeoutMs
     this.keys = new KeyLayout(options.keyPrefix)
-    this.outage = new Outage(describeRedisUrl(options.url), HEALTH_INTERVAL_MS, events.notice, events.onUp)
+    this.outage = new Outage(describeRedisUrl(options.url), HEALTH_INTERVAL_MS, events.log, events.onUp)
     this.client = connectRedis(options.url, timeoutMs) as ScriptedRedis
     this.client.defineCommand('aauthRate', { numberOfKeys: 1, lua: RATE_HIT })
     this.client.defineCommand('aauthRevoke', { numberOfKeys: 3, lua: REVOKE })

@@ -35,5 +35,7 @@ export interface StateStore {
    * An operation on a store that is down throws `StoreUnavailableError` (503 `store_unavailable`).
    */
   readonly up: boolean
+  /** Entries held in this process, by store, for `aauth_gateway_store_entries{store}`. */
+  sizes?(): Readonly<Record<string, number>>
   close(): Promise<void>
 }

@@ -6,6 +6,8 @@ import type { ResolveContext, ResolvedKey, VerifiedTokenCacheLike } from '../key
 export interface VerifiedTokenCacheOptions {
   /** Tokens remembered. Default 10 000; least recently used dropped beyond it. */
   maxEntries?: number
+  /** Told of every lookup (`aauth_gateway_token_cache_total`): `miss` includes an entry dropped as expired or stale. */
+  onLookup?: (result: 'hit' | 'miss') => void
 }
 
 interface Entry {
@@ -25,12 +27,20 @@ interface Entry {
  */
 export class VerifiedTokenCache implements VerifiedTokenCacheLike {
   readonly #entries: LRUCache<string, Entry>
+  readonly #onLookup: ((result: 'hit' | 'miss') => void) | undefined
 
   constructor(options: VerifiedTokenCacheOptions = {}) {
     this.#entries = new LRUCache({ max: options.maxEntries ?? 10_000 })
+    this.#onLookup = options.onLookup
   }
 
   get(token: string, ctx: ResolveContext): ResolvedKey | undefined {
+    const found = this.#find(token, ctx)
+    this.#onLookup?.(found === undefined ? 'miss' : 'hit')
+    return found
+  }
+
+  #find(token: string, ctx: ResolveContext): ResolvedKey | undefined {
     const id = digest(token)
     const entry = this.#entries.get(id)
     if (entry === undefined) return undefined

@@ -78,7 +78,9 @@ function keyQuery(claims: JWTPayload, kind: TokenKind, kid: string, ctx: Resolve
   }
   const iss = claims.iss
   if (!isIssuerOrigin(iss, config, kind.vintage === 'legacy')) throw invalidJwt('the iss claim is not a server identifier')
-  if (!isTrusted(iss, trust, config)) throw invalidJwt('the token issuer is not trusted')
+  if (!isTrusted(iss, trust, config)) {
+    throw invalidJwt('the token issuer is not trusted').withInternal(`iss ${iss} is not in ${trust.map((t) => `trust.${t}`).join(' or ')}`)
+  }
   return { issuer: iss, document, issuerMembers, kid, trusted: (origin) => isTrusted(origin, trust, config) }
 }
 

@@ -61,10 +61,13 @@ function tempDir(): string {
   return dir
 }
 
+/** Warnings and errors the reloader logged, as their messages (info lines are not kept). */
 async function reloader(configFile: string, options: Partial<ReloaderOptions> = {}): Promise<{ r: Reloader; metrics: GatewayMetrics; logged: string[] }> {
   const metrics = new GatewayMetrics()
   const logged: string[] = []
-  const r = await createReloader({ configFile, env: {}, watch: false, metrics, log: (m) => void logged.push(m), ...options })
+  const keep = (_fields: object, msg: string): void => void logged.push(msg)
+  const log = { debug: () => undefined, info: () => undefined, warn: keep, error: keep }
+  const r = await createReloader({ configFile, env: {}, watch: false, metrics, log, ...options })
   cleanup.unshift(() => r.close())
   return { r, metrics, logged }
 }
@@ -224,7 +227,7 @@ test('keys applied only at start: the rest is swapped in, one line names them, t
   assert.deepEqual(r.current.routeNames, ['data', 'added'], 'what applies live was swapped in')
   assert.equal(r.current.resource.limits.fetch_timeout, 2)
   assert.deepEqual(logged, [
-    'aauth-gateway: config reloaded, but listen, limits.header_timeout changed and apply only after a restart; the values from start stay in effect',
+    'config reloaded, but listen, limits.header_timeout changed and apply only after a restart; the values from start stay in effect',
   ])
   assert.deepEqual(swaps, [[r.current, started]])
 
@@ -235,7 +238,7 @@ test('keys applied only at start: the rest is swapped in, one line names them, t
   assert.equal(await r.reload(), 'restart_required')
   assert.equal(
     logged.at(-1),
-    'aauth-gateway: config reloaded, but admin, limits.max_header_bytes, signatures.replay.max_entries changed and apply only after a restart; the values from start stay in effect',
+    'config reloaded, but admin, limits.max_header_bytes, signatures.replay.max_entries changed and apply only after a restart; the values from start stay in effect',
   )
   writeFileSync(file, configYaml())
   assert.equal(await r.reload(), 'ok', 'back to the start values')

@@ -38,7 +38,7 @@ describe('aauth-gateway demo', () => {
       assert.ok(out.includes(line), `the transcript shows ${JSON.stringify(line)}`)
     }
     assert.match(out, /x-aauth-agent: http:\/\/127\.0\.0\.1:\d+\n/)
-    assert.match(out, /gateway log: route=data status=200 decision=allow reason=ok level=identified scheme=jwt agent=\S+ delegate=delegate-1/)
+    assert.match(out, /gateway log: route=data status=200 decision=allow reason=ok aauth_level=identified scheme=jwt agent=\S+ delegate=delegate-1/)
     assert.doesNotMatch(out, /✗/)
     const dir = /config in (\S+)\)/.exec(out)?.[1]
     assert.ok(dir !== undefined && !existsSync(dir), 'the temp dir is removed')

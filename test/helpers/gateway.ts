@@ -12,8 +12,8 @@ export interface TestGateway extends RunningGateway {
   dir: string
   configFile: string
   decisions: DecisionEntry[]
-  /** Operational lines the gateway would write to stderr (state store outages). */
-  notices: string[]
+  /** Operational log lines (start, reload, errors), parsed: kept here rather than on stderr. */
+  opsLines: Record<string, unknown>[]
   /** Rewrites the config file (for reload tests). */
   writeConfig(config: Record<string, unknown>): void
 }
@@ -22,7 +22,11 @@ export interface TestGateway extends RunningGateway {
  * Starts a real gateway on ephemeral loopback ports from a config object (written as YAML into
  * a temp dir, so relative paths such as `policies` resolve there). Decision lines are captured.
  */
-export async function startTestGateway(config: Record<string, unknown>, files: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  config: Record<string, unknown>,
+  files: Record<string, string> = {},
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'aauth-gw-'))
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true })
@@ -34,14 +38,15 @@ export async function startTestGateway(config: Record<string, unknown>, files: R
   write({ resource: { issuer: 'https://api.test' }, ...config })
   const decisions: DecisionEntry[] = []
   const log: DecisionLog = { write: (e) => void decisions.push(e) }
-  const notices: string[] = []
-  const gw = await startGateway({ configFile, log, notice: (line) => void notices.push(line) })
+  const opsLines: Record<string, unknown>[] = []
+  const operational = { write: (line: string) => void opsLines.push(JSON.parse(line) as Record<string, unknown>) }
+  const gw = await startGateway({ configFile, log, env: options.env ?? {}, logDestinations: { operational } })
   const close = gw.close.bind(gw)
   return Object.assign(gw, {
     close: async () => {
       await close()
       rmSync(dir, { recursive: true, force: true })
-    }, dir, configFile, decisions, notices, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
+    }, dir, configFile, decisions, opsLines, writeConfig: (c: Record<string, unknown>) => write({ resource: { issuer: 'https://api.test' }, ...c }) })
 }
 
 export interface Answer {

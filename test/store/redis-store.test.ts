@@ -22,7 +22,7 @@ async function openStore(redis: TestRedis, opts: { prefix?: string; timeoutMs?: 
     keyPrefix: opts.prefix ?? 'test:',
     timeoutMs: opts.timeoutMs ?? 250,
     revocation: { maxEntries: opts.maxEntries ?? 100, maxPerIssuer: opts.maxPerIssuer ?? 10 },
-    events: { onError: (op) => void errors.push(op), onUp: (up) => void ups.push(up), notice: (line) => void notices.push(line) },
+    events: { onError: (op) => void errors.push(op), onUp: (up) => void ups.push(up), log: { warn: (_fields, msg) => void notices.push(`aauth-gateway: warn: ${msg}`), info: (_fields, msg) => void notices.push(`aauth-gateway: info: ${msg}`) } },
   })
   await store.start()
   return { store, errors, ups, notices }

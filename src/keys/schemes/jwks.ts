@@ -36,7 +36,9 @@ export const resolveJwks: KeyResolver = async (member, ctx) => {
 async function jwksAt(url: string, kid: string, ctx: ResolveContext): Promise<FoundKey> {
   const origin = originOf(url)
   if (origin === undefined || !url.startsWith(origin)) throw new SignatureError('invalid_key', 'jwks url is not an http(s) URL')
-  if (!isTrusted(origin, ANY_ROLE, ctx.config)) throw new SignatureError('invalid_key', 'jwks url is not on a trusted origin')
+  if (!isTrusted(origin, ANY_ROLE, ctx.config)) {
+    throw new SignatureError('invalid_key', 'jwks url is not on a trusted origin').withInternal(`${origin} is in no trust list`)
+  }
   return ctx.services.keySource.jwksKey(url, kid, fetchPolicyFor(ctx.config))
 }
 
@@ -47,7 +49,9 @@ async function legacyDiscovery(
   if (doc === undefined) throw new SignatureError('invalid_key', `${member.scheme} well-known names no known document`)
   const { config } = ctx
   if (!isIssuerOrigin(id, config, true)) throw new SignatureError('invalid_key', 'jwks id is not an issuer origin')
-  if (!isTrusted(id, doc.trust, config)) throw new SignatureError('invalid_key', 'jwks id is not a trusted issuer')
+  if (!isTrusted(id, doc.trust, config)) {
+    throw new SignatureError('invalid_key', 'jwks id is not a trusted issuer').withInternal(`id ${id} is not in ${doc.trust.map((t) => `trust.${t}`).join(' or ')}`)
+  }
   return ctx.services.keySource.serverKey(
     { issuer: id, document: wellKnown, issuerMembers: doc.members, kid, trusted: (o) => isTrusted(o, doc.trust, config) },
     fetchPolicyFor(config),

@@ -27,7 +27,9 @@ export const resolveJwksUri: KeyResolver = async (member, ctx) => {
   const role = Object.hasOwn(ROLE_BY_DOCUMENT, dwk) ? ROLE_BY_DOCUMENT[dwk] : undefined
   if (role === undefined) throw new SignatureError('invalid_key', 'jwks_uri dwk names no known AAuth metadata document')
   if (!isIssuerOrigin(id, config, legacy)) throw new SignatureError('invalid_key', 'jwks_uri id is not a server identifier')
-  if (!isTrusted(id, [role], config)) throw new SignatureError('invalid_key', 'jwks_uri id is not a trusted issuer')
+  if (!isTrusted(id, [role], config)) {
+    throw new SignatureError('invalid_key', 'jwks_uri id is not a trusted issuer').withInternal(`id ${id} is not in trust.${role}`)
+  }
   const found = await ctx.services.keySource.serverKey(
     { issuer: id, document: dwk, issuerMembers: ['issuer'], kid, trusted: (origin) => isTrusted(origin, [role], config) },
     fetchPolicyFor(config),
