@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -61,6 +62,21 @@ async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+async function startSilentBackend(): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
+  const received: unknown[] = []
+  const server = createServer((req) => void received.push(req.url))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r())
+        server.closeAllConnections()
+      }),
+  }
+}
+
 describe('serve: SIGTERM drains', () => {
   let slow: TestBackend
   let dir: string
@@ -101,7 +117,9 @@ describe('serve: SIGTERM drains', () => {
   })
 
   test('requests still running at the drain deadline are cut, logged as shutdown, and the process exits 0', async () => {
-    const stuck = await startBackend({ delayMs: 60_000 })
+    // A backend that takes every request and never answers (no timer left behind to keep the
+    // test process alive after it closes).
+    const stuck = await startSilentBackend()
     try {
       const gw = await serve(dir, {
         limits: { drain_timeout: 1 },
