@@ -2,13 +2,15 @@ import type { Snapshot } from './compile.js'
 
 /**
  * Config keys applied only when the gateway starts, each with how to read it from a snapshot:
- * the listeners are bound to `listen` and `admin`, Node sets the header limits on the proxy
+ * the listeners are bound to `listen` and `admin`, the worker processes are forked once
+ * (`workers`, docs/scaling.md), Node sets the header limits on the proxy
  * server when it is created, and the replay store is sized once. A reload swaps in everything
  * else; these keep their start values until a restart (docs/operations.md).
  */
 const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) => string | number]> = [
   ['listen', (s) => `${s.listen.host}:${s.listen.port}`],
   ['admin', (s) => `${s.admin.host}:${s.admin.port}`],
+  ['workers', (s) => s.workers],
   ['limits.max_header_bytes', (s) => s.resource.limits.max_header_bytes],
   ['limits.header_timeout', (s) => s.resource.limits.header_timeout],
   ['signatures.replay.max_entries', (s) => s.replayMaxEntries],
