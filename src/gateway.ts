@@ -10,6 +10,7 @@ import { UndiciForwarder } from './proxy/forward.js'
 import { createProxyListener } from './proxy/listener.js'
 import { MemoryKeyStore } from './replay/store.js'
 import type { GatewayServices, Lifecycle } from './services.js'
+import type { StateStore } from './store/types.js'
 
 export interface GatewayOptions {
   /** Path of the YAML config (CONTRACT §3). */
@@ -19,11 +20,23 @@ export interface GatewayOptions {
   log?: DecisionLog
   /** Reload when the config file or a policy file changes (serve does; SIGHUP always works). */
   watch?: boolean
+  /**
+   * Serve the admin listener (default true). A cluster worker does not: its primary serves one
+   * for all workers (docs/scaling.md).
+   */
+  admin?: boolean
+  /**
+   * Replay entries and revocations kept outside this process: a cluster worker's IPC client to
+   * the primary's memory store (docs/scaling.md). By default, memory stores sized by the config.
+   * Its owner closes it.
+   */
+  store?: Pick<StateStore, 'replay' | 'revoked'>
 }
 
 export interface RunningGateway {
   /** `http://host:port` of the proxy listener, as bound (port 0 resolved). */
   readonly url: string
+  /** `http://host:port` of the admin listener; empty when started with `admin: false`. */
   readonly adminUrl: string
   readonly metrics: GatewayMetrics
   snapshot(): Snapshot
@@ -50,11 +63,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const current = reloader.current
   const services: GatewayServices = {
     metrics,
-    replay: new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
-    revoked: new MemoryKeyStore({
-      maxEntries: current.resource.signatures.revocation.max_entries,
-      maxPerGroup: current.resource.signatures.revocation.max_per_issuer,
-    }),
+    replay: options.store?.replay ?? new MemoryKeyStore({ maxEntries: current.replayMaxEntries }),
+    revoked:
+      options.store?.revoked ??
+      new MemoryKeyStore({
+        maxEntries: current.resource.signatures.revocation.max_entries,
+        maxPerGroup: current.resource.signatures.revocation.max_per_issuer,
+      }),
     keys: createKeyServices({
       observer: {
         onFetch: (result) => metrics.jwksFetches.inc({ result }),
@@ -67,15 +82,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const forwarder = new UndiciForwarder()
   const proxy = createProxyListener(reloader, services, forwarder, current.resource.limits)
   let listening = false
-  const admin = createAdminServer(metrics, () => listening && !lifecycle.draining)
+  const admin = options.admin === false ? undefined : createAdminServer(metrics.registry, () => listening && !lifecycle.draining)
   const proxyAddr = await listen(proxy, current.listen)
   listening = true
-  const adminAddr = await listen(admin, current.admin)
+  const adminAddr = admin && (await listen(admin, current.admin))
 
   // In-flight requests keep the snapshot they read at arrival; only new ones see the swap.
   return {
     url: `http://${hostForUrl(proxyAddr)}`,
-    adminUrl: `http://${hostForUrl(adminAddr)}`,
+    adminUrl: adminAddr ? `http://${hostForUrl(adminAddr)}` : '',
     metrics,
     snapshot: () => reloader.current,
     reload: async () => (await reloader.reload()) !== 'error',
@@ -108,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function shutdown(): Promise<void> {
     reloader.close()
     listening = false
-    await closeServer(admin)
+    if (admin) await closeServer(admin)
     await forwarder.close()
     await services.replay.close?.()
     await services.revoked.close?.()
