@@ -9,8 +9,9 @@ export interface RestartBackoffOptions {
 
 /**
  * How long the primary waits before starting a worker again (docs/scaling.md): soon after a
- * one-off crash, so capacity comes back at once, and ever later while a worker keeps dying at
- * start (a broken upstream of the config, a port taken), so a crash loop does not spin a core.
+ * one-off crash, so capacity comes back at once, and ever later while a worker keeps dying
+ * young (a config edited into one that no longer loads, a dependency that crashes it at once), so
+ * a crash loop does not spin a core.
  * One per worker slot: one slot's crash loop does not slow the restart of another.
  */
 export class RestartBackoff {
