@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import type { RowDef } from './rows.js'
+import { workersOf, type RowDef } from './rows.js'
 
 /** The `@authority` bench agents sign: the gateway's configured `resource.authority`. */
 export const AUTHORITY = 'api.bench'
@@ -30,11 +30,12 @@ function policies(agent: string): Record<string, unknown>[] {
 }
 
 /**
- * Writes the gateway config (a temp dir holding `gateway.yaml` and `policies/`), with one route
- * per gateway row. Decision lines and metrics stay on, as in production; the replay store keeps
- * its default bound. Returns the config file's path.
+ * Writes the config of the gateway serving the gateway rows with `workers` (a temp dir holding
+ * `gateway.yaml` and `policies/`), with one route per such row. Decision lines and metrics stay
+ * on, as in production; the replay store keeps its default bound. Returns the config file's path.
  */
-export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, agent: string | undefined, replayMaxEntries?: number): string {
+export function writeGatewayConfig(allRows: readonly RowDef[], upstream: string, agent: string | undefined, workers = 1, replayMaxEntries?: number): string {
+  const rows = allRows.filter((r) => r.via === 'gateway' && workersOf(r) === workers)
   const dir = mkdtempSync(join(tmpdir(), 'aauth-bench-'))
   mkdirSync(join(dir, 'policies'))
   const usesPolicy = rows.some((r) => r.policy !== undefined)
@@ -43,18 +44,17 @@ export function writeGatewayConfig(rows: readonly RowDef[], upstream: string, ag
     const docs = policies(agent).map((p) => stringify(p))
     writeFileSync(join(dir, 'policies', 'bench.yaml'), docs.join('---\n'))
   }
-  const routes = rows
-    .filter((r) => r.via === 'gateway')
-    .map((r) => ({
-      name: r.prefix.slice(1),
-      match: { path_prefix: r.prefix },
-      upstream,
-      access: r.access ?? 'open',
-      ...(r.policy !== undefined ? { policy: r.policy } : {}),
-    }))
+  const routes = rows.map((r) => ({
+    name: r.prefix.slice(1),
+    match: { path_prefix: r.prefix },
+    upstream,
+    access: r.access ?? 'open',
+    ...(r.policy !== undefined ? { policy: r.policy } : {}),
+  }))
   const config = {
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
+    ...(workers > 1 ? { workers } : {}),
     resource: { issuer: `https://${AUTHORITY}`, authority: AUTHORITY },
     trust: agent === undefined ? {} : { agent_providers: [agent], insecure_issuers: [agent] },
     ...(usesPolicy ? { policies: './policies' } : {}),

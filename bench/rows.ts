@@ -18,6 +18,11 @@ export interface RowDef {
   /** Gateway rows: the route's `access`, and a policy from `bench/config.ts` by name. */
   access?: AccessLevel
   policy?: string
+  /**
+   * Gateway rows: the config's `workers`. Rows with more than 1 drive `aauth-gateway serve` as
+   * users run it: a cluster primary and that many workers (docs/scaling.md).
+   */
+  workers?: number
 }
 
 /**
@@ -33,4 +38,10 @@ export const ROWS: readonly RowDef[] = [
   { name: 'gateway pseudonymous (hwk)', via: 'gateway', prefix: '/hwk', auth: 'hwk', access: 'pseudonymous' },
   { name: 'gateway identified (agent token, warm cache)', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified' },
   { name: 'gateway identified + policy', via: 'gateway', prefix: '/policy', auth: 'agent-token', access: 'identified', policy: 'bench-agents' },
+  { name: 'gateway identified, workers: 2', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified', workers: 2 },
 ]
+
+/** The `workers` a row's gateway runs with (1 for rows that do not say). */
+export function workersOf(row: RowDef): number {
+  return row.workers ?? 1
+}

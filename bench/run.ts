@@ -3,9 +3,9 @@ import { startAgentServer, type AgentServer } from './agent.js'
 import { ed25519VerifyMicros } from './crypto.js'
 import { AUTHORITY, writeGatewayConfig } from './config.js'
 import { drive, probe, type RequestSource } from './load.js'
-import { launch, type Placement } from './processes.js'
+import { launch, launchServe, type Placement } from './processes.js'
 import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
-import { ROWS, type RowDef, type Target } from './rows.js'
+import { ROWS, workersOf, type RowDef, type Target } from './rows.js'
 import { summarizeProfile } from './profile.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,16 +51,26 @@ async function main(): Promise<number> {
     const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent?.origin), placement, profiling)
     opened.push(gateway)
     const services: Record<Target, Service> = { backend, proxy, forward, 'forward-verify': forwardVerify, gateway }
+    // Gateways with several workers run as `aauth-gateway serve` (a primary and its workers).
+    const clustered = new Map<number, Service & { adminUrl: string }>()
+    for (const n of new Set(rows.filter((r) => r.via === 'gateway').map(workersOf))) {
+      if (n === 1) continue
+      const served = await launchServe(writeGatewayConfig(ROWS, backend.url, agent?.origin, n))
+      opened.push(served)
+      clustered.set(n, served)
+    }
 
     const results: RowResult[] = []
     for (const row of rows) {
       const source = await requestsFor(row, agent, results)
-      const service = services[row.via]
+      const cluster = row.via === 'gateway' ? clustered.get(workersOf(row)) : undefined
+      const service = cluster ?? services[row.via]
       await checkOne(row, service.url, source)
       if (row.policy !== undefined) await checkPolicyDenies(row, service.url, agent)
       const result: RowResult = { row, ...(await measureRow(service, source)) }
       results.push(result)
       console.error(`  ${row.name}: ${Math.round(result.m.rps)} req/s, ${result.m.failures} failures (${statusList(result.m.statuses)})`)
+      if (cluster) console.error(`  ${row.name}: ${await storeBatching(cluster.adminUrl)}`)
     }
     console.log(`\n${renderTable(results)}\n`)
     if (profileDir !== undefined) {
@@ -126,6 +136,15 @@ async function checkPolicyDenies(row: RowDef, url: string, agent: AgentServer | 
   if (answer?.status !== 403) throw new Error(`${row.name}: a revoked delegate got ${answer?.status}, not 403: the policy is not in force`)
 }
 
+/** How many store operations the workers sent the primary per IPC message (docs/scaling.md). */
+async function storeBatching(adminUrl: string): Promise<string> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text()
+  const value = (name: string): number => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN)
+  const ops = value('aauth_gateway_store_ipc_operations_total')
+  const messages = value('aauth_gateway_store_ipc_messages_total')
+  return `store over IPC: ${ops} operations in ${messages} messages (${(ops / messages).toFixed(1)} per message, all rows of this gateway)`
+}
+
 function printHeader(): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   const load = loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -142,6 +161,7 @@ function printHeader(): void {
   console.log(`latency: ms over 2xx responses, from exact per-response samples; non-2xx counts non-2xx answers plus socket errors`)
   console.log(`p50 solo: p50 with ${SOLO.connections} connection for ${SOLO.seconds} s after the loaded run (no queueing); "added" compares it with the plain proxy's`)
   console.log(`cpu µs/req: CPU time of the driven server's own process per response (the proxy and gateway rows exclude the backend)`)
+  console.log(`workers: rows with workers > 1 drive \`aauth-gateway serve\` (a cluster primary and its workers; memory store in the primary over IPC); their cpu counts every process of it`)
   console.log(`crypto: one node:crypto Ed25519 verification takes ${ed25519VerifyMicros().toFixed(0)} µs here (idle, one thread): every signed row pays it per request`)
 }
 

@@ -13,6 +13,7 @@ import { UndiciForwarder } from './proxy/forward.js'
 import { createProxyListener } from './proxy/listener.js'
 import type { GatewayServices, Lifecycle } from './services.js'
 import { createStateStore } from './store/create.js'
+import type { StateStore } from './store/types.js'
 
 export interface GatewayOptions {
   /** Path of the YAML config (CONTRACT §3). */
@@ -24,11 +25,25 @@ export interface GatewayOptions {
   logDestinations?: LogDestinations
   /** Reload when the config file or a policy file changes (serve does; SIGHUP always works). */
   watch?: boolean
+  /**
+   * Serve the admin listener (default true). A cluster worker does not: its primary serves one
+   * for all workers (docs/scaling.md).
+   */
+  admin?: boolean
+  /**
+   * Replay entries and revocations kept outside this process: a cluster worker's IPC client to
+   * the primary's memory store (docs/scaling.md). By default, memory stores sized by the config.
+   * Its owner closes it.
+   */
+  store?: StateStore
+  /** Members added to every decision line (a cluster worker's `worker: pid`). */
+  decisionFields?: Readonly<Record<string, string | number>>
 }
 
 export interface RunningGateway {
   /** `http://host:port` of the proxy listener, as bound (port 0 resolved). */
   readonly url: string
+  /** `http://host:port` of the admin listener; empty when started with `admin: false`. */
   readonly adminUrl: string
   readonly metrics: GatewayMetrics
   /** Operational lines (start, reload, warnings, errors): `serve` logs its own here too. */
@@ -65,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Listeners and stores are built from the snapshot at start (keys a reload cannot apply live).
   const current = reloader.current
   logs.configure(current.log)
-  const store = await createStateStore(current, {
+  const store = options.store ?? await createStateStore(current, {
     onError: (op) => metrics.storeErrors.inc({ op }),
     onUp: (up) => metrics.storeUp.set(up ? 1 : 0),
     onFailOpen: (op) => metrics.storeFailOpen.inc({ op }),
@@ -86,7 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     store,
     keys,
-    log: options.log ?? new LoggerDecisionLog(logs.decisions),
+    log: options.log ?? new LoggerDecisionLog(logs.decisions, options.decisionFields),
     logger: logs.ops,
     lifecycle,
   }
@@ -94,27 +109,27 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const proxy = createProxyListener(reloader, services, forwarder, current.resource.limits)
   let listening = false
   // A store outage takes the instance out of rotation too: its signed requests would get 503.
-  const admin = createAdminServer(metrics, () => listening && !lifecycle.draining && store.up)
+  const admin = options.admin === false ? undefined : createAdminServer(metrics.registry, () => listening && !lifecycle.draining && store.up)
   let proxyAddr: AddressInfo
-  let adminAddr: AddressInfo
+  let adminAddr: AddressInfo | undefined
   try {
     proxyAddr = await listen(proxy, current.listen, 'listen', current.file)
     listening = true
-    adminAddr = await listen(admin, current.admin, 'admin', current.file)
+    adminAddr = admin && (await listen(admin, current.admin, 'admin', current.file))
   } catch (err) {
     // Nothing may keep the process alive after a failed start: watches, a bound listener.
     reloader.close()
     listening = false
     if (proxy.listening) await closeServer(proxy)
     await forwarder.close()
-    await store.close()
+    if (options.store === undefined) await store.close()
     throw err
   }
 
   // In-flight requests keep the snapshot they read at arrival; only new ones see the swap.
   return {
     url: `http://${hostForUrl(proxyAddr)}`,
-    adminUrl: `http://${hostForUrl(adminAddr)}`,
+    adminUrl: adminAddr ? `http://${hostForUrl(adminAddr)}` : '',
     metrics,
     logger: logs.ops,
     snapshot: () => reloader.current,
@@ -148,9 +163,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   async function shutdown(): Promise<void> {
     reloader.close()
     listening = false
-    await closeServer(admin)
+    if (admin) await closeServer(admin)
     await forwarder.close()
-    await store.close()
+    // A store handed in (a cluster worker's IPC client) is closed by its owner.
+    if (options.store === undefined) await store.close()
     services.log.flush?.()
     logs.flush()
   }

@@ -1,12 +1,20 @@
 import { createServer, type Server } from 'node:http'
-import type { GatewayMetrics } from '../metrics/metrics.js'
+
+/**
+ * What `/metrics` serves: a prom-client `Registry` (one process), or the sum of every worker's
+ * (the cluster primary, docs/scaling.md).
+ */
+export interface MetricsSource {
+  readonly contentType: string
+  metrics(): Promise<string>
+}
 
 /**
  * The admin listener (CONTRACT §1): `/healthz` (the process is up), `/readyz` (a config is
  * loaded and the proxy listener accepts connections), `/metrics` (Prometheus text format).
  * Kept off the proxy listener so it can stay on loopback.
  */
-export function createAdminServer(metrics: GatewayMetrics, isReady: () => boolean): Server {
+export function createAdminServer(metrics: MetricsSource, isReady: () => boolean): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -19,8 +27,8 @@ export function createAdminServer(metrics: GatewayMetrics, isReady: () => boolea
       const ready = isReady()
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
     } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => res.writeHead(500).end(),
       )
     } else {

@@ -1,6 +1,12 @@
-import { startEchoBackend } from '../echo/server.js'
+import cluster from 'node:cluster'
+import { startPrimary } from '../cluster/primary.js'
+import { runWorker } from '../cluster/worker.js'
+import { buildSnapshot, workerCount } from '../config/compile.js'
+import { loadConfigFile } from '../config/load.js'
+import { startEchoBackend, type EchoBackend } from '../echo/server.js'
 import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
+import type { Logger } from 'pino'
 import { createLogger, DEFAULT_LOG_SETTINGS, levelFromEnv, standardDestination, type LogLevel } from '../log/logger.js'
 import { option } from './main.js'
 
@@ -10,15 +16,20 @@ import { option } from './main.js'
  * `--echo-backend HOST:PORT` also starts the demo echo backend (what `npm start` uses), so a
  * newcomer can see what the backend receives. Everything it reports is a JSON line on stderr
  * (README "Metrics and logs"); decision lines go to stdout.
+ *
+ * With `workers` > 1 in the config this process becomes the cluster primary and each worker
+ * runs this command again (docs/scaling.md); with 1 (the default) it is the one process.
  */
 export async function serveCommand(args: string[]): Promise<number> {
   const file = option(args, 'config') ?? 'config/gateway.yaml'
+  if (cluster.isWorker) return runWorker(file)
   // Until the config is read: what goes wrong before it (a bad config, a port in use) is
   // still a JSON line, at the level LOG_LEVEL asks for when it names one.
   const boot = createLogger({ ...DEFAULT_LOG_SETTINGS, level: bootLevel() }, standardDestination(2))
   const echo = option(args, 'echo-backend')
   const echoServer = echo ? await startEchoBackend(echo) : undefined
   if (echoServer) boot.info({ echo_url: echoServer.url }, `echo backend on ${echoServer.url}`)
+  if (configuredWorkers(file) > 1) return servePrimary(file, echoServer, boot)
   let gateway
   try {
     gateway = await startGateway({ configFile: file, watch: true })
@@ -61,4 +72,33 @@ function bootLevel(): LogLevel {
   } catch {
     return DEFAULT_LOG_SETTINGS.level
   }
+}
+/** `workers` from the config; 1 when it cannot be read, so the one-process path reports why. */
+function configuredWorkers(file: string): number {
+  try {
+    return workerCount(loadConfigFile(file).config.workers)
+  } catch {
+    return 1
+  }
+}
+
+/** `serve` as the cluster primary: validates the config, starts the workers, runs until drained. */
+async function servePrimary(file: string, echoServer: EchoBackend | undefined, log: Logger): Promise<number> {
+  let primary
+  try {
+    const snapshot = await buildSnapshot(file)
+    primary = await startPrimary({ configFile: file, snapshot })
+    log.info(
+      { proxy_url: primary.url, admin_url: primary.adminUrl, workers: snapshot.workers },
+      `proxy on ${primary.url}, admin on ${primary.adminUrl} (config ${file}, ${snapshot.workers} workers)`,
+    )
+  } catch (err) {
+    log.error({ err }, err instanceof Error ? err.message : String(err))
+    await echoServer?.close()
+    return 1
+  }
+  const code = await primary.done
+  log.info({}, 'every worker drained')
+  await echoServer?.close()
+  return code
 }

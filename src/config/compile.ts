@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AccessLevel } from '../identity.js'
@@ -79,6 +80,8 @@ export interface Snapshot {
   readonly file: string
   readonly listen: Address
   readonly admin: Address
+  /** Worker processes (`workers`, `auto` resolved to the cores available); 1 = no cluster. */
+  readonly workers: number
   readonly resource: ResourceIdentity
   /**
    * The resource view the revocation endpoint verifies under: servers revoke by signing with
@@ -174,6 +177,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     file,
     listen: parseAddress(config.listen),
     admin: parseAddress(config.admin),
+    workers: workerCount(config.workers),
     resource,
     revocationView: {
       ...resource,
@@ -263,6 +267,11 @@ function resourceIdentity(config: GatewayConfig, signingKey: ResourceKey | undef
     signingKey,
     accessServer: config.resource.access_server,
   }
+}
+
+/** The `workers` setting as a count: `auto` is one per core this process may use. */
+export function workerCount(setting: GatewayConfig['workers']): number {
+  return setting === 'auto' ? availableParallelism() : setting
 }
 
 function parseAddress(value: string): Address {

@@ -193,12 +193,18 @@ const log = z
     format: z.enum(LOG_FORMATS).default('json'),
   })
   .strict()
+/**
+ * Processes serving the proxy listener (docs/scaling.md): `1` is one process, as without the key;
+ * more runs a primary that starts that many workers; `auto` one per core the OS lets us use.
+ */
+const workers = z.union([z.number().int().positive().max(256), z.literal('auto')])
 
 export const configSchema = z
   .object({
     listen: hostPort.default('0.0.0.0:8080'),
     /** Not 9090, which is Prometheus's own port. */
     admin: hostPort.default('127.0.0.1:9091'),
+    workers: workers.default(1),
     resource: resource.default({ issuer: 'http://127.0.0.1:8080', scopes: {} }),
     trust: trust.default({
       agent_providers: [],

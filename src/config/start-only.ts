@@ -2,16 +2,16 @@ import type { Snapshot } from './compile.js'
 
 /**
  * Config keys applied only when the gateway starts, each with how to read it from a snapshot:
- * the listeners are bound to `listen` and `admin`, Node sets the header limits on the proxy
- * server when it is created, and the state store is connected and sized once. A reload swaps in
- * everything else; these keep their start values until a restart (docs/operations.md).
- * server when it is created, the replay store is sized once, and the log format is chosen
- * when the loggers are made (`log.level` does apply live). A reload swaps in everything
+ * the listeners are bound to `listen` and `admin`, the worker processes are forked once
+ * (`workers`, docs/scaling.md), Node sets the header limits on the proxy server when it is
+ * created, the state store is connected and sized once, and the log format is chosen when
+ * the loggers are made (`log.level` does apply live). A reload swaps in everything
  * else; these keep their start values until a restart (docs/operations.md).
  */
 const START_ONLY_KEYS: ReadonlyArray<readonly [key: string, read: (s: Snapshot) => string | number]> = [
   ['listen', (s) => `${s.listen.host}:${s.listen.port}`],
   ['admin', (s) => `${s.admin.host}:${s.admin.port}`],
+  ['workers', (s) => s.workers],
   ['limits.max_header_bytes', (s) => s.resource.limits.max_header_bytes],
   ['limits.header_timeout', (s) => s.resource.limits.header_timeout],
   ['signatures.replay.max_entries', (s) => s.replayMaxEntries],

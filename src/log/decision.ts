@@ -46,10 +46,14 @@ export const DECISION_MESSAGE = 'request'
  * The logger's destination batches writes; at `log.level: warn` or above nothing is written.
  */
 export class LoggerDecisionLog implements DecisionLog {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** Members added to every line, e.g. `{ worker: pid }` in a cluster worker (docs/scaling.md). */
+    private readonly fields?: Readonly<Record<string, string | number>>,
+  ) {}
 
   write(entry: DecisionEntry): void {
-    this.logger.info(entry, DECISION_MESSAGE)
+    this.logger.info(this.fields === undefined ? entry : { ...this.fields, ...entry }, DECISION_MESSAGE)
   }
 
   flush(): void {

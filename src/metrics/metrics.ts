@@ -298,3 +298,37 @@ export class GatewayMetrics {
 
   private readonly policyChildren = new Map<string, Counter.Internal>()
 }
+
+/**
+ * The primary's own metrics when `workers` > 1 (docs/scaling.md). Its `/metrics` adds every
+ * worker's `GatewayMetrics` up (prom-client's `AggregatorRegistry.aggregate`) and appends these.
+ * No default process metrics here: summed with the workers' they would count the primary twice
+ * in some and not at all in others.
+ */
+export class ClusterMetrics {
+  readonly registry = new Registry()
+
+  readonly workers = new Gauge({
+    name: 'aauth_gateway_workers',
+    help: 'Worker processes whose proxy listener is accepting connections.',
+    registers: [this.registry],
+  })
+
+  readonly workerRestarts = new Counter({
+    name: 'aauth_gateway_worker_restarts_total',
+    help: 'Workers started again after one exited without being asked to.',
+    registers: [this.registry],
+  })
+
+  readonly storeMessages = new Counter({
+    name: 'aauth_gateway_store_ipc_messages_total',
+    help: 'Messages from workers to the memory store in the primary (each carries a batch of operations).',
+    registers: [this.registry],
+  })
+
+  readonly storeOperations = new Counter({
+    name: 'aauth_gateway_store_ipc_operations_total',
+    help: 'Store operations (replay, revocation, rate limit) workers asked of the primary.',
+    registers: [this.registry],
+  })
+}

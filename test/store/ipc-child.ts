@@ -1,0 +1,32 @@
+import { IpcStateStore } from '../../src/store/ipc-client.js'
+
+/**
+ * A forked child holding an IpcStateStore, driven by the test in ipc.test.ts: each `run` message
+ * names store operations to start together (in one event-loop turn, hence one batch), and the
+ * child answers with every outcome (or the error message of each that failed) and how many store
+ * replies it received meanwhile.
+ */
+interface Run {
+  test: 'run'
+  ops: Array<['remember' | 'has' | 'hit', string]>
+}
+
+if (process.send !== undefined) {
+  const store = new IpcStateStore({ timeoutMs: Number(process.argv[2] ?? 1000) })
+  let replies = 0
+  process.on('message', (message: unknown) => {
+    if ((message as { aauth?: unknown }).aauth === 'store-results') replies++
+    if ((message as { test?: unknown }).test !== 'run') return
+    replies = 0
+    const { ops } = message as Run
+    const started = ops.map(([op, key]) => {
+      const p = op === 'remember' ? store.replay.remember(key, 60) : op === 'has' ? store.replay.has(key) : store.rates.hit(key, 5, 60)
+      return Promise.resolve(p).then(
+        (value) => ({ value }),
+        (err: Error) => ({ error: `${err.name}: ${err.message}` }),
+      )
+    })
+    void Promise.all(started).then((outcomes) => process.send?.({ test: 'outcomes', outcomes, replies }))
+  })
+  process.on('disconnect', () => void store.close())
+}
