@@ -263,3 +263,15 @@ export function parseResponse(buf: Buffer, ended: boolean, head: boolean): { res
     },
   }
 }
+
+/** A header object (e.g. from `signRequest`) as field lines for a raw request. */
+export function fieldLines(headers: Record<string, string>): string[] {
+  return Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+}
+
+/** A raw request: request line, `Host: api.test` unless `host` is given (null: none), fields, body. */
+export function rawMessage(method: string, target: string, fields: string[] = [], body = '', host: string | null = 'api.test'): string {
+  const lines = [`${method} ${target} HTTP/1.1`]
+  if (host !== null) lines.push(`Host: ${host}`)
+  return [...lines, ...fields, '', body].join('\r\n')
+}
