@@ -92,14 +92,14 @@ export class UndiciForwarder implements Forwarder {
  * stream flowing before undici reads it.
  */
 function streamedBody(ctx: RequestContext, route: CompiledRoute, stop: (why: LocalReplyError) => void): Readable {
-  const { req } = ctx
-  let seen = req.socket.bytesRead
+  const { req, socket } = ctx
+  let seen = socket.bytesRead
   const timer = setTimeout(function check() {
     if (req.complete || req.destroyed) return
-    if (req.socket.bytesRead === seen) {
+    if (socket.bytesRead === seen) {
       return stop(new LocalReplyError('body_timeout', `no request body data for ${route.timeoutMs / 1000} s`))
     }
-    seen = req.socket.bytesRead
+    seen = socket.bytesRead
     timer.refresh()
   }, route.timeoutMs)
   req.once('close', () => clearTimeout(timer))

@@ -24,10 +24,10 @@ export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute): Inco
   delete headers.expect
   if (route.stripSignatureHeaders) for (const h of SIGNATURE_HEADERS) delete headers[h]
   setIdentityHeaders(headers, ctx.identity)
-  const client = ctx.req.socket.remoteAddress ?? ''
+  const client = ctx.socket.remoteAddress ?? ''
   const prior = headers['x-forwarded-for']
   headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client
-  headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http'
+  headers['x-forwarded-proto'] = 'encrypted' in ctx.socket ? 'https' : 'http'
   headers['x-forwarded-host'] = ctx.signature === null ? ctx.host : ctx.signed.authority
   headers.host = ctx.host
   return headers
