@@ -70,8 +70,10 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
     recordParserRefusal(services, 405, 'method_not_allowed')
   })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // A connection that dies between requests is not a request.
+    // A connection that dies between requests is not a request; nor is one that never sent a
+    // byte before the header timeout (a preconnect): it is closed without an answer.
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) return socket.destroy()
     const refusal = PARSER_REFUSALS[err.code ?? ''] ?? BAD_REQUEST
     const detail = err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed'
     const active = inFlight.get(socket)

@@ -102,6 +102,11 @@ export class RawConnection {
     return out
   }
 
+  /** Waits until the unread bytes hold `text` (latin1), without consuming them. */
+  async waitForText(text: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.until(() => this.buffer.toString('latin1').includes(text), timeoutMs, JSON.stringify(text))
+  }
+
   /** Reads the next complete response. Rejects on timeout, or when the connection ends first. */
   async response(options: ReadOptions = {}): Promise<RawResponse> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
