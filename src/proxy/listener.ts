@@ -59,7 +59,18 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
     (req, res) => void safely(req, res),
   )
   const upgrade = createUpgradeHandler(holder, services, safely)
-  server.on('upgrade', (req, socket, head) => {
+  // Upgraded connections leave Node's HTTP connection list, so `closeAllConnections` (the
+  // drain deadline, `close`) would not reach an open WebSocket tunnel and `server.close` would
+  // wait for it forever. They are kept here and cut with the rest.
+  const tunnels = new Set<Socket>()
+  const closeAllConnections = server.closeAllConnections.bind(server)
+  server.closeAllConnections = (): void => {
+    closeAllConnections()
+    for (const socket of tunnels) socket.destroy()
+  }
+  server.on('upgrade', (req, socket: Socket, head) => {
+    tunnels.add(socket)
+    socket.once('close', () => tunnels.delete(socket))
     upgrade(req, socket, head).catch((err: unknown) => {
       console.error('aauth-gateway: unhandled error in the upgrade handler', err)
       socket.destroy()

@@ -38,7 +38,7 @@ export interface BackendOptions {
   /**
    * Accept WebSocket handshakes (`upgrade` event): answer 101 with the right
    * `Sec-WebSocket-Accept`, write `hello from backend`, then echo every byte back prefixed
-   * with `echo:`.
+   * with `echo:`; close when the peer does.
    */
   websocket?: boolean
 }
@@ -120,6 +120,9 @@ export function startBackend(opts: BackendOptions = {}): Promise<TestBackend> {
       }
       if (head.length > 0) onData(head)
       socket.on('data', onData)
+      // Like a WebSocket server: the peer's FIN closes the connection (the HTTP server would
+      // otherwise keep an upgraded socket half-open).
+      socket.on('end', () => socket.end())
     })
   }
   return new Promise((resolve) => {
