@@ -33,6 +33,9 @@ export class UndiciForwarder implements Forwarder {
 
   async forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
     const { req, res } = ctx
+    // A client that left while the stages ran (a slow key fetch) is not forwarded for: its
+    // 'close' came before the listener below could hear it.
+    if (res.destroyed) return { status: 0, end: 'client_closed' }
     const target = targetOf(ctx)
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
