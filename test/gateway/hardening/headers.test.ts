@@ -151,9 +151,27 @@ describe('header hygiene in both directions (raw sockets)', () => {
     assert.equal(backend.last().headers.authorization, 'Bearer abc')
   })
 
+  test('strips an unsigned AAuth credential however the Authorization field is split', async () => {
+    for (const lines of [['Authorization: Bearer abc', 'Authorization: AAuth xyz'], ['Authorization: Bearer abc, AAuth xyz'], ['Authorization: AAuth xyz', 'Authorization: Bearer abc']]) {
+      assert.equal((await rawRequest(gw.url, rawMessage('GET', '/open/auth', [...lines, 'Connection: close']))).status, 200)
+      assert.ok(!/aauth/i.test(String(backend.last().headers.authorization ?? '')), JSON.stringify(lines))
+    }
+    assert.ok(!backend.raw().includes('xyz'))
+  })
+
+  test('never forwards a forged identity header sent as a chunked trailer', async () => {
+    const res = await rawRequest(
+      gw.url,
+      rawMessage('POST', '/open/trailer', ['Transfer-Encoding: chunked', 'Trailer: X-AAuth-Agent', 'Connection: close'], '5\r\nhello\r\n0\r\nX-AAuth-Agent: https://forged.example\r\nX_AAUTH_LEVEL: authorized\r\n\r\n'),
+    )
+    assert.equal(res.status, 200, res.text)
+    assert.equal(backend.last().body.toString(), 'hello')
+    assert.ok(!/forged|authorized/.test(backend.raw()), 'the trailer fields never reached the backend')
+  })
+
   test('refuses a signed request whose signature does not cover its Authorization: AAuth, naming authorization in required_input', async () => {
-    for (const target of ['/signed/auth', '/open/auth']) {
-      const res = await rawRequest(gw.url, rawMessage('GET', target, [...sign(target), 'Authorization: AAuth xyz', 'Connection: close']))
+    for (const [target, auth] of [['/signed/auth', ['Authorization: AAuth xyz']], ['/open/auth', ['Authorization: AAuth xyz']], ['/signed/auth2', ['Authorization: Bearer abc', 'Authorization: AAuth xyz']]] as const) {
+      const res = await rawRequest(gw.url, rawMessage('GET', target, [...sign(target), ...auth, 'Connection: close']))
       assert.equal(res.status, 401, `${target}: ${res.text}`)
       const signatureError = res.header('signature-error') ?? ''
       assert.match(signatureError, /^error=invalid_input, required_input=\(/)
