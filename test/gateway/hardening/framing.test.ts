@@ -103,6 +103,48 @@ describe('message framing through the gateway (raw sockets, keep-alive upstream)
     }
   })
 
+  test('pipelined requests on one connection are each forwarded once and answered in order', async () => {
+    const conn = await RawConnection.open(gw.url)
+    try {
+      conn.write(
+        rawMessage('GET', '/p/1') +
+          rawMessage('POST', '/p/2', ['Content-Length: 5'], 'hello') +
+          rawMessage('PUT', '/p/3', ['Transfer-Encoding: chunked'], chunked(smuggled('/p/smuggled'), 2)) +
+          rawMessage('GET', '/p/4'),
+      )
+      for (const n of [1, 2, 3, 4]) assert.equal((await conn.response()).json().url, `/p/${n}`)
+    } finally {
+      conn.destroy()
+    }
+    await waitFor(() => backend.received.length >= 4, 'four requests at the backend')
+    assert.deepEqual(backend.received.map((r) => `${r.method} ${r.url} ${r.body.length}`).sort(), [
+      'GET /p/1 0',
+      'GET /p/4 0',
+      'POST /p/2 5',
+      `PUT /p/3 ${smuggled('/p/smuggled').length}`,
+    ])
+  })
+
+  test('the unread body of a refused request is never read as the next request on the connection', async () => {
+    for (const framing of [['Content-Length'], ['Transfer-Encoding']]) {
+      const body = smuggled('/open/after-refusal')
+      const fields = framing[0] === 'Content-Length' ? [`Content-Length: ${body.length}`] : ['Transfer-Encoding: chunked']
+      const conn = await RawConnection.open(gw.url)
+      try {
+        // A 400 (dot segment) before any body is read; the body is sent behind the headers.
+        conn.write(rawMessage('POST', '/a/../b', fields))
+        const res = await conn.response()
+        assert.equal(res.status, 400)
+        conn.write(framing[0] === 'Content-Length' ? body : chunked(body))
+        await conn.waitClosed()
+        assert.equal(conn.unread().length, 0, `${framing[0]}: no second response`)
+      } finally {
+        conn.destroy()
+      }
+    }
+    assert.deepEqual(backend.arrived, [])
+  })
+
   test('refuses framing a backend could read differently with 400, and forwards nothing', async () => {
     const cases: [string, string][] = [
       ['Content-Length with Transfer-Encoding', rawMessage('POST', '/f', ['Content-Length: 5', 'Transfer-Encoding: chunked', 'Connection: close'], chunked('hello'))],

@@ -29,6 +29,8 @@ const FORGED = ['X-AAuth-Agent: https://forged.example', 'X_AAUTH_LEVEL: authori
 describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
   let agent: AgentServer
   let backend: TestBackend
+  /** A backend with no `upgrade` handler: it answers handshakes as plain requests. */
+  let plain: TestBackend
   let gw: TestGateway
   const key = testKey('Ed25519')
   let agentToken: string
@@ -36,6 +38,7 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
   before(async () => {
     agent = await startAgentServer()
     backend = await startBackend({ websocket: true })
+    plain = await startBackend()
     agentToken = await agent.agentToken(key.publicJwk, { sub: 'delegate-ws' })
     gw = await startTestGateway({
       resource: { issuer: 'https://api.test', authority: AUTHORITY },
@@ -44,6 +47,7 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
       routes: [
         { name: 'identified', match: { path_prefix: '/id' }, upstream: backend.url, access: 'identified' },
         { name: 'pseudonymous', match: { path_prefix: '/ps' }, upstream: backend.url, access: 'pseudonymous' },
+        { name: 'plain', match: { path_prefix: '/plain' }, upstream: plain.url, access: 'open' },
         { name: 'open', match: { path_prefix: '/' }, upstream: backend.url, access: 'open' },
       ],
     })
@@ -51,6 +55,7 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
   after(async () => {
     await gw.close()
     await backend.close()
+    await plain.close()
     await agent.close()
   })
   beforeEach(() => backend.reset())
@@ -146,6 +151,43 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
     await waitFor(() => gw.decisions.length > before, 'a decision line')
     assert.equal(gw.decisions.at(-1)?.status, 101)
     assert.equal(gw.decisions.at(-1)?.route, 'open')
+  })
+
+  test('a backend that declines the upgrade: its answer is relayed, the connection closed, and it is one line', async () => {
+    const before = gw.decisions.length
+    const conn = await RawConnection.open(gw.url)
+    try {
+      conn.write(handshake('/plain/socket', FORGED))
+      const res = await conn.response()
+      assert.equal(res.status, 200)
+      assert.equal(res.json().url, '/plain/socket')
+      await conn.waitClosed()
+    } finally {
+      conn.destroy()
+    }
+    assert.equal(plain.last().headers['x-aauth-level'], 'none')
+    assert.equal(plain.last().headers['x-aauth-agent'], undefined)
+    await waitFor(() => gw.decisions.length > before, 'a decision line')
+    assert.equal(gw.decisions.length, before + 1)
+    assert.equal(gw.decisions.at(-1)?.status, 200)
+    assert.equal(gw.decisions.at(-1)?.route, 'plain')
+  })
+
+  test('an h2c upgrade is ignored: the request is forwarded as a plain one without its upgrade fields', async () => {
+    const conn = await RawConnection.open(gw.url)
+    try {
+      conn.write(rawMessage('GET', '/plain/h2c', ['Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA']))
+      const res = await conn.response()
+      assert.equal(res.status, 200)
+      assert.equal(res.json().url, '/plain/h2c')
+      await conn.waitClosed()
+    } finally {
+      conn.destroy()
+    }
+    const got = plain.last().headers
+    assert.equal(got.upgrade, undefined)
+    assert.equal(got['http2-settings'], undefined)
+    assert.notEqual(String(got.connection ?? '').toLowerCase(), 'upgrade')
   })
 
   test('a handshake with an ambiguous target or a body is refused with 400 and reaches nothing', async () => {
