@@ -24,6 +24,9 @@ function readBody(ctx: RequestContext, limit: number, idleMs: number): Promise<B
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > limit) return Promise.reject(new LocalReplyError('body_too_large', `request body exceeds ${limit} bytes`))
   if (!ctx.hasBody) return Promise.resolve(Buffer.alloc(0))
+  // The client may have left while earlier stages ran (key fetches, verification): its
+  // request then never emits another event, and waiting for one would hold it for `idleMs`.
+  if (req.destroyed) return Promise.reject(new LocalReplyError('bad_request', 'the connection closed before the body was read'))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0

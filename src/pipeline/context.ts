@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { CompiledRoute, ResourceIdentity, Snapshot } from '../config/compile.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
 import { parseRequestTarget, type RequestTarget } from '../request/target.js'
@@ -16,6 +17,11 @@ export interface RequestContext {
   readonly res: ServerResponse
   readonly snapshot: Snapshot
   readonly services: GatewayServices
+  /**
+   * The client connection, captured at arrival: `req.socket` does not stay set (undici nulls it
+   * on a request body it destroys, so destroying the body does not close the connection).
+   */
+  readonly socket: Socket
   /** `process.hrtime.bigint()` at arrival. */
   readonly startedAt: bigint
   /**
@@ -81,6 +87,7 @@ export function createContext(
     res,
     snapshot,
     services,
+    socket: req.socket,
     startedAt: process.hrtime.bigint(),
     requestId,
     viaTrustedProxy,

@@ -1,5 +1,6 @@
 import { LocalReplyError } from '../errors.js'
 import { countFieldLines, stripInbound } from '../request/headers.js'
+import { isAuthority } from '../request/target.js'
 import type { RequestContext } from './context.js'
 
 /**
@@ -12,8 +13,9 @@ const REFUSED_METHODS = new Set(['TRACE', 'CONNECT'])
 
 /**
  * The first stage: the message is one the gateway and any backend read the same way, and it
- * carries nothing only the gateway may say (README "Security model"). A refused target or an
- * ambiguous `Host` is a 400 before any route, key or policy is looked at; then hop-by-hop
+ * carries nothing only the gateway may say (README "Security model"). A refused target, an
+ * ambiguous or malformed `Host`, or a transfer coding other than `chunked` is a 400 before any
+ * route, key or policy is looked at; then hop-by-hop
  * headers (RFC 9110 §7.6.1) and forged identity headers (CONTRACT §5) are removed, so no later
  * stage, policy or backend can read them.
  */
@@ -23,6 +25,14 @@ export function checkMessage(ctx: RequestContext): void {
   const hosts = countFieldLines(req.rawHeaders, 'host')
   if (hosts > 1) throw new LocalReplyError('bad_request', 'the request has more than one Host header')
   if (hosts === 0 && req.httpVersion === '1.1') throw new LocalReplyError('bad_request', 'an HTTP/1.1 request needs a Host header')
+  if (hosts === 1 && !isAuthority(req.headers.host ?? '')) throw new LocalReplyError('bad_request', 'the Host header is not a valid host[:port]')
+  const coding = req.headers['transfer-encoding']
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+    // The parser framed the body by its final `chunked`; an upstream request carries no
+    // `Transfer-Encoding`, so any other coding (`gzip, chunked`) would reach the backend as
+    // plain bytes it reads differently.
+    throw new LocalReplyError('bad_request', 'the only transfer coding accepted is "chunked"')
+  }
   if (REFUSED_METHODS.has(ctx.signed.method)) {
     throw new LocalReplyError('method_not_allowed', `the gateway does not serve ${ctx.signed.method}`)
   }

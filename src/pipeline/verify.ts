@@ -12,8 +12,13 @@ import { checkNotRevoked } from '../resource/revocation.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
-/** `Authorization: AAuth <token>` (AAuth -11 §6.6): the signature must cover it when present. */
-const AAUTH_AUTHORIZATION = /^aauth(\s|$)/i
+/**
+ * `Authorization: AAuth <token>` (AAuth -11 §6.6): the signature must cover it when present.
+ * Found anywhere in the field: repeated field lines reach here joined with `, ` (the listener
+ * joins duplicates), so `Bearer x` + `AAuth y` is `Bearer x, AAuth y`, and a credential never
+ * holds a `,` itself (RFC 9110 §11.4 token68 / auth-param syntax).
+ */
+const AAUTH_AUTHORIZATION = /(^|,)\s*aauth(\s|,|$)/i
 
 /**
  * RFC 9421 + Signature-Key verification, in the order of AAuth -11 "Verification (Server)":

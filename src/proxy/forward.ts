@@ -36,6 +36,9 @@ export class UndiciForwarder implements Forwarder {
   private readonly agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000 } })
 
   forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
+    // A client that left while the stages ran (a slow key fetch) is not forwarded for: its
+    // 'close' came before the listener below could hear it.
+    if (ctx.res.destroyed) return Promise.resolve({ status: 0, end: 'client_closed' })
     const target = targetOf(ctx)
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
@@ -151,14 +154,14 @@ function answerHeaders(ctx: RequestContext): AnswerHeaders {
  * stream flowing before undici reads it.
  */
 function watchUpload(ctx: RequestContext, route: CompiledRoute, exchange: Exchange): Readable {
-  const { req } = ctx
-  let seen = req.socket.bytesRead
+  const { req, socket } = ctx
+  let seen = socket.bytesRead
   const timer = setTimeout(function check() {
     if (req.complete || req.destroyed) return
-    if (req.socket.bytesRead === seen) {
+    if (socket.bytesRead === seen) {
       return exchange.stop(new LocalReplyError('body_timeout', `no request body data for ${route.timeoutMs / 1000} s`))
     }
-    seen = req.socket.bytesRead
+    seen = socket.bytesRead
     timer.refresh()
   }, route.timeoutMs)
   req.once('close', () => clearTimeout(timer))

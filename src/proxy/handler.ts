@@ -93,11 +93,13 @@ export function localReply(ctx: RequestContext, err: unknown): LocalReply {
  * Writes a local reply (with the request id set at arrival, and CORS headers on a CORS route).
  * A request whose body was not read is closed rather than drained: its unread bytes must never
  * be parsed as the next request on the connection. A request without a body, or whose body was
- * read, keeps its connection (a 401 challenge is usually followed by a signed retry on it).
+ * read, keeps its connection (a 401 challenge is usually followed by a signed retry on it). A
+ * connection that is gone, or that the listener already ended (a parser refusal mid-request),
+ * gets no reply.
  */
 export function finish(ctx: RequestContext, reply: LocalReply): void {
   const { res, req } = ctx
-  if (res.destroyed || req.socket.destroyed) return recordEnd(ctx, 0, 'client_closed')
+  if (res.destroyed || ctx.socket.destroyed || !ctx.socket.writable) return recordEnd(ctx, 0, 'client_closed')
   if (res.headersSent) {
     res.destroy()
     return recordEnd(ctx, res.statusCode, 'upstream_reset', `${END_AFTER_START}: ${reply.logDetail}`)

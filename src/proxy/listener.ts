@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { LimitsConfig } from '../config/schema.js'
 import type { LocalReason } from '../errors.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
 import { createHandler, type SnapshotHolder } from './handler.js'
-import { recordParserRefusal } from './record.js'
+import { markParserRefusal, recordParserRefusal } from './record.js'
 import { createUpgradeHandler } from './upgrade.js'
 
 /** How often Node checks header and request timeouts; so `limits.header_timeout` holds to the second. */
@@ -27,14 +27,23 @@ const BAD_REQUEST = { status: 400, reason: 'bad_request' as const, phrase: 'Bad 
  */
 export function createProxyListener(holder: SnapshotHolder, services: GatewayServices, forwarder: Forwarder, limits: LimitsConfig): Server {
   const handler = createHandler(holder, services, forwarder)
-  const safely = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]): Promise<void> =>
+  // The responses of requests still in the handler, by connection: a parser error on such a
+  // connection belongs to that request (its body), not to a new one.
+  const inFlight = new WeakMap<Socket, Set<ServerResponse>>()
+  const safely = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const socket = req.socket
+    const active = inFlight.get(socket) ?? new Set<ServerResponse>()
+    inFlight.set(socket, active.add(res))
     // The handler renders every failure itself; this is the last line against a bug taking
     // the process down with an unhandled rejection.
-    handler(req, res).catch((err: unknown) => {
-      services.logger.error({ err }, 'unhandled error in the request handler')
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
-      res.end()
-    })
+    return handler(req, res)
+      .catch((err: unknown) => {
+        services.logger.error({ err }, 'unhandled error in the request handler')
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' })
+        res.end()
+      })
+      .finally(() => active.delete(res))
+  }
   const server = createServer(
     {
       maxHeaderSize: limits.max_header_bytes,
@@ -51,7 +60,18 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
     (req, res) => void safely(req, res),
   )
   const upgrade = createUpgradeHandler(holder, services, safely)
-  server.on('upgrade', (req, socket, head) => {
+  // Upgraded connections leave Node's HTTP connection list, so `closeAllConnections` (the
+  // drain deadline, `close`) would not reach an open WebSocket tunnel and `server.close` would
+  // wait for it forever. They are kept here and cut with the rest.
+  const tunnels = new Set<Socket>()
+  const closeAllConnections = server.closeAllConnections.bind(server)
+  server.closeAllConnections = (): void => {
+    closeAllConnections()
+    for (const socket of tunnels) socket.destroy()
+  }
+  server.on('upgrade', (req, socket: Socket, head) => {
+    tunnels.add(socket)
+    socket.once('close', () => tunnels.delete(socket))
     upgrade(req, socket, head).catch((err: unknown) => {
       services.logger.error({ err }, 'unhandled error in the upgrade handler')
       socket.destroy()
@@ -64,11 +84,22 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
     recordParserRefusal(services, 405, 'method_not_allowed', id, detail)
   })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // A connection that dies between requests is not a request.
+    // A connection that dies between requests is not a request; nor is one that never sent a
+    // byte before the header timeout (a preconnect): it is closed without an answer.
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) return socket.destroy()
     const refusal = PARSER_REFUSALS[err.code ?? ''] ?? BAD_REQUEST
     const id = randomUUID()
     const detail = err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed'
+    const active = inFlight.get(socket)
+    if (active !== undefined && active.size > 0) {
+      // The error is in the body of a request the handler has (a malformed chunk, a FIN before
+      // the declared length): that request is recorded once, by the handler, with this status.
+      // It is answered here only if its response has not started; either way the connection ends.
+      markParserRefusal(socket, refusal.status, refusal.reason)
+      if ([...active].some((res) => res.headersSent)) return socket.destroy()
+      return answerRaw(socket, refusal.status, refusal.phrase, detail, id)
+    }
     answerRaw(socket, refusal.status, refusal.phrase, detail, id)
     // The parser's own words (which byte, which rule) are for the operator.
     recordParserRefusal(services, refusal.status, refusal.reason, id, `${detail} (${err.code ?? 'error'}: ${err.message})`)

@@ -53,12 +53,27 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
   })
 }
 
+/** Parser refusals of connections that had a request in flight, by connection. */
+const refusedMidRequest = new WeakMap<object, { status: number; reason: ReasonCode }>()
+
+/**
+ * Notes that the HTTP parser refused what followed a request already in the handler (a
+ * malformed chunk, a body cut by the client's FIN): that request's own line then carries the
+ * refusal, rather than the listener writing a second line for it.
+ */
+export function markParserRefusal(socket: object, status: number, reason: ReasonCode): void {
+  refusedMidRequest.set(socket, { status, reason })
+}
+
 /**
  * Records a request cut before its exchange completed: by the client, by the upstream after
  * the answer started, or by the gateway's own shutdown deadline (which closes connections, so
- * it is told apart by the lifecycle rather than by the socket).
+ * it is told apart by the lifecycle rather than by the socket), or by the parser refusing the
+ * rest of it.
  */
 export function recordEnd(ctx: RequestContext, status: number, end: StreamEnd, detail?: string): void {
+  const refused = end === 'client_closed' ? refusedMidRequest.get(ctx.socket) : undefined
+  if (refused !== undefined) return record(ctx, refused.status, 'error', refused.reason, { detail: 'the parser refused the rest of this request' })
   const why: StreamEnd = ctx.services.lifecycle.cutting && end !== 'upstream_reset' ? 'shutdown' : end
   record(ctx, status === 0 ? CLIENT_CLOSED_STATUS : status, 'error', why, { detail: detail ?? END_DETAIL[why] })
 }

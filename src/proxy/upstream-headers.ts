@@ -28,12 +28,12 @@ export function upstreamHeaders(ctx: RequestContext, route: CompiledRoute): Inco
   delete headers.expect
   if (route.stripSignatureHeaders) for (const h of SIGNATURE_HEADERS) delete headers[h]
   setIdentityHeaders(headers, ctx.identity)
-  const peer = ctx.req.socket.remoteAddress ?? ''
+  const peer = ctx.socket.remoteAddress ?? ''
   const trusted = ctx.viaTrustedProxy
   const prior = trusted ? headers['x-forwarded-for'] : undefined
   headers['x-forwarded-for'] = prior ? `${prior}, ${peer}` : peer
   if (!trusted || headers['x-forwarded-proto'] === undefined) {
-    headers['x-forwarded-proto'] = 'encrypted' in ctx.req.socket ? 'https' : 'http'
+    headers['x-forwarded-proto'] = 'encrypted' in ctx.socket ? 'https' : 'http'
   }
   if (!trusted || headers['x-forwarded-host'] === undefined) {
     headers['x-forwarded-host'] = ctx.signature === null ? ctx.host : ctx.signed.authority

@@ -34,15 +34,36 @@ const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/
  */
 const AMBIGUOUS_ESCAPE = /%(2[Ff]|5[Cc]|00)/
 
+/**
+ * Escapes of unreserved characters (RFC 3986 §2.3: ALPHA, DIGIT, `-`, `.`, `_`, `~`), which
+ * URI normalisation (§6.2.2.2) decodes: `/d%61ta` is `/data` to a backend that decodes before
+ * routing, but not to a route on `/data` or a policy reading `request.path`. Clients never need
+ * them, so a path has one spelling of each of these characters.
+ */
+const UNRESERVED_ESCAPE = /%(2[DEde]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])/
+
 const ABSOLUTE_FORM = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/([^/?]*)/
+
+/**
+ * `uri-host [":" port]` (RFC 3986 §3.2.2-3.2.3): an IP literal in brackets, or a reg-name of
+ * unreserved characters, sub-delims and escapes. What `Host` and an absolute-form authority
+ * must be; anything else (a lone `[`, a `/`, a `\`) is a 400, not a name to route or forward on.
+ */
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(:[0-9]*)?$/
+
+/** Whether `value` is a valid `Host` value (possibly empty, RFC 9112 §3.2) or authority. */
+export function isAuthority(value: string): boolean {
+  return AUTHORITY.test(value)
+}
 
 /**
  * Parses `req.url` into the canonical target, or says why it is refused. The rule (README
  * "Security model"): the path is origin-form (or absolute-form `http(s)://authority/...`,
  * RFC 9112 §3.2.2, converted to origin-form), made of visible ASCII without `#` or `\`, with
- * well-formed percent-escapes, no escaped `/`, `\` or NUL, no empty segment (`//`), and no
- * segment that is `.` or `..` in any spelling (`%2e`, `.%2E`, and with `;params` removed as
- * Tomcat-style servers do). The query may hold any visible ASCII but `#`.
+ * well-formed percent-escapes, no escaped `/`, `\` or NUL, no escaped unreserved character
+ * (`%2e`, `%61`: one spelling per path), no empty segment (`//`), and no segment that is `.` or
+ * `..` once `;params` are removed as Tomcat-style servers do. An absolute-form authority is a
+ * valid `host[:port]`. The query may hold any visible ASCII but `#`.
  */
 export function parseRequestTarget(raw: string): RequestTarget | TargetProblem {
   let rest = raw
@@ -51,7 +72,7 @@ export function parseRequestTarget(raw: string): RequestTarget | TargetProblem {
     const absolute = ABSOLUTE_FORM.exec(rest)
     if (absolute === null) return 'the request target must be a path (origin-form) or an absolute http(s) URL'
     authority = absolute[1] ?? ''
-    if (authority === '' || authority.includes('@')) return 'the absolute-form target has no usable authority'
+    if (authority === '' || !isAuthority(authority)) return 'the absolute-form target has no usable authority'
     rest = rest.slice(absolute[0].length)
     if (rest === '' || rest.charCodeAt(0) === 0x3f /* ? */) rest = '/' + rest
   }
@@ -66,6 +87,7 @@ function pathProblem(path: string): TargetProblem | undefined {
   if (!TARGET_CHARS.test(path)) return 'the path holds a character that is not allowed (space, "#", "\\" or non-ASCII)'
   if (BAD_PERCENT.test(path)) return 'the path holds a "%" that is not a percent-escape'
   if (AMBIGUOUS_ESCAPE.test(path)) return 'the path holds an escaped "/", "\\" or NUL'
+  if (UNRESERVED_ESCAPE.test(path)) return 'the path holds an escaped letter, digit, "-", ".", "_" or "~"'
   // Segments after the leading `/`; the last one may be empty (a trailing slash).
   const segments = path.split('/')
   for (let i = 1; i < segments.length; i++) {
@@ -84,9 +106,12 @@ function queryProblem(query: string): TargetProblem | undefined {
   return undefined
 }
 
-/** `.` or `..`, spelled with `%2e` or not, before any `;parameters`. */
+/**
+ * `.` or `..` before any `;parameters`, the `;` spelled as it is or as `%3B` (a backend that
+ * decodes before it removes parameters reads `..%3Bx` as `..`). `%2e` never gets here: it is
+ * an escaped unreserved character.
+ */
 function isDotSegment(segment: string): boolean {
-  const semi = segment.indexOf(';')
-  const name = (semi === -1 ? segment : segment.slice(0, semi)).replace(/%2[Ee]/g, '.')
+  const name = segment.split(/;|%3[Bb]/, 1)[0]
   return name === '.' || name === '..'
 }
