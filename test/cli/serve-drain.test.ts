@@ -1,58 +1,15 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { stringify } from 'yaml'
 import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { getFresh, serveProcess, type Got } from '../helpers/serve-process.js'
 
-// Tests run from the repository root (npm test), whether compiled or through tsx.
-const BIN = resolve('bin/aauth-gateway.js')
-
-interface Served {
-  child: ChildProcess
-  url: string
-  adminUrl: string
-  stdout: () => string
-  exited: Promise<number | null>
-}
-
-/** Runs `aauth-gateway serve` as users do, and reads its listener addresses from stderr. */
-async function serve(dir: string, config: Record<string, unknown>): Promise<Served> {
-  const file = join(dir, 'gateway.yaml')
-  writeFileSync(file, stringify({ listen: '127.0.0.1:0', admin: '127.0.0.1:0', resource: { issuer: 'https://api.test' }, ...config }))
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()))
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  const addresses = await new Promise<RegExpExecArray>((resolveAddr, reject) => {
-    child.stderr?.on('data', (c: Buffer) => {
-      err += c.toString()
-      const m = /proxy on (\S+), admin on (\S+)/.exec(err)
-      if (m) resolveAddr(m)
-    })
-    void exited.then(() => reject(new Error(`serve exited early:\n${err}`)))
-  })
-  return { child, url: addresses[1] as string, adminUrl: addresses[2] as string, stdout: () => out, exited }
-}
-
-/** A GET on a fresh connection (no pooling), resolving status and body, or the error. */
-function get(url: string): Promise<{ status: number; body: string } | Error> {
-  return new Promise((done) => {
-    const req = request(url, { agent: false }, (res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }))
-      res.on('error', (e) => done(e))
-    })
-    req.on('error', (e) => done(e))
-    req.end()
-  })
-}
+/** A GET on a fresh connection, resolving status and body, or the error. */
+const get = (url: string): Promise<Got | Error> => getFresh(url, {}, 30_000)
 
 async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms
@@ -90,7 +47,7 @@ describe('serve: SIGTERM drains', () => {
   })
 
   test('readiness turns 503 at once, new connections are refused, slow requests in flight all complete, exit 0', async () => {
-    const gw = await serve(dir, { routes: [{ name: 'slow', match: { path_prefix: '/' }, upstream: slow.url, access: 'open' }] })
+    const gw = await serveProcess(dir, { routes: [{ name: 'slow', match: { path_prefix: '/' }, upstream: slow.url, access: 'open' }] })
     assert.equal((await get(`${gw.adminUrl}/readyz`) as { status: number }).status, 200)
     const before = slow.received.length
     const inFlight = [1, 2, 3].map((i) => get(`${gw.url}/slow/${i}`))
@@ -112,7 +69,7 @@ describe('serve: SIGTERM drains', () => {
       assert.equal(a.status, 200)
     }
     assert.equal(await gw.exited, 0)
-    const lines = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; reason: string })
+    const lines = gw.decisions()
     assert.deepEqual(lines.filter((l) => l.path.startsWith('/slow/')).map((l) => [l.status, l.reason]), [[200, 'ok'], [200, 'ok'], [200, 'ok']])
   })
 
@@ -121,7 +78,7 @@ describe('serve: SIGTERM drains', () => {
     // test process alive after it closes).
     const stuck = await startSilentBackend()
     try {
-      const gw = await serve(dir, {
+      const gw = await serveProcess(dir, {
         limits: { drain_timeout: 1 },
         routes: [{ name: 'stuck', match: { path_prefix: '/' }, upstream: stuck.url, access: 'open' }],
       })
@@ -134,7 +91,7 @@ describe('serve: SIGTERM drains', () => {
       const took = Date.now() - signalled
       assert.ok(took >= 900 && took < 5000, `exited ${took} ms after SIGTERM with drain_timeout 1`)
       assert.ok((await pending) instanceof Error, 'the cut request ends its connection')
-      const lines = gw.stdout().trim().split('\n').map((l) => JSON.parse(l) as { path: string; reason: string; decision: string })
+      const lines = gw.decisions()
       assert.deepEqual(lines.filter((l) => l.path === '/stuck').map((l) => [l.decision, l.reason]), [['error', 'shutdown']])
     } finally {
       await stuck.close()
