@@ -22,7 +22,9 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
     time: new Date().toISOString(),
     route,
     method: ctx.signed.method,
-    path: ctx.signed.path,
+    // A refused target is logged as received (the parser let only visible ASCII through), so
+    // the line says what was refused; the metric labels never carry it.
+    path: typeof ctx.target === 'string' ? (ctx.req.url ?? '') : ctx.signed.path,
     status,
     decision,
     reason,
