@@ -34,8 +34,8 @@ export class UndiciForwarder implements Forwarder {
   async forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
     const { req, res } = ctx
     // A client that left while the stages ran (a slow key fetch) is not forwarded for: its
-    // 'close' came before the listener below could hear it.
-    if (res.destroyed) return { status: 0, end: 'client_closed' }
+    // 'close' came before the listeners below could hear it.
+    if (res.destroyed || ctx.socket.destroyed) return { status: 0, end: 'client_closed' }
     const target = targetOf(ctx)
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
@@ -45,11 +45,22 @@ export class UndiciForwarder implements Forwarder {
       cause ??= why
       abort.abort()
     }
-    // The client leaving ends the upstream exchange too, whatever stage it is in.
+    // The client leaving ends the upstream exchange too, whatever stage it is in. The socket is
+    // watched as well as the response: the response of a pipelined request queued behind
+    // another never gets the socket, so it hears nothing when the connection closes, and
+    // relaying into it would wait forever to flush (see `gone` below).
+    let gone: (() => void) | undefined
     const onClose = (): void => {
-      if (!res.writableFinished) stop('client_closed')
+      if (res.writableFinished) return
+      stop('client_closed')
+      gone?.()
     }
     res.once('close', onClose)
+    ctx.socket.once('close', onClose)
+    const unwatch = (): void => {
+      res.off('close', onClose)
+      ctx.socket.off('close', onClose)
+    }
     const body = ctx.body ?? (ctx.hasBody ? streamedBody(ctx, route, stop) : null)
     let upstream
     try {
@@ -64,7 +75,7 @@ export class UndiciForwarder implements Forwarder {
         bodyTimeout: route.timeoutMs,
       })
     } catch (err) {
-      res.off('close', onClose)
+      unwatch()
       if (cause === 'client_closed') return { status: 0, end: 'client_closed' }
       if (cause instanceof LocalReplyError) throw cause
       throw upstreamError(err, route)
@@ -73,12 +84,19 @@ export class UndiciForwarder implements Forwarder {
     stripHopByHop(responseHeaders)
     res.writeHead(upstream.statusCode, responseHeaders)
     return new Promise((resolve) => {
+      let settled = false
+      const settle = (end: ForwardOutcome['end']): void => {
+        if (settled) return
+        settled = true
+        unwatch()
+        resolve({ status: upstream.statusCode, end })
+      }
+      gone = () => settle('client_closed')
       pipeline(upstream.body, res, (err) => {
-        res.off('close', onClose)
-        if (err === undefined || err === null) return resolve({ status: upstream.statusCode, end: 'complete' })
+        if (err === undefined || err === null) return settle('complete')
         // Headers are out: the only honest signal left is to cut the client's connection.
         res.destroy()
-        resolve({ status: upstream.statusCode, end: cause === 'client_closed' ? 'client_closed' : 'upstream_reset' })
+        settle(cause === 'client_closed' ? 'client_closed' : 'upstream_reset')
       })
     })
   }
