@@ -38,12 +38,12 @@ export class UndiciForwarder implements Forwarder {
   forward(ctx: RequestContext, route: CompiledRoute): Promise<ForwardOutcome> {
     // A client that left while the stages ran (a slow key fetch) is not forwarded for: its
     // 'close' came before the listener below could hear it.
-    if (ctx.res.destroyed) return Promise.resolve({ status: 0, end: 'client_closed' })
+    if (ctx.res.destroyed || ctx.socket.destroyed) return Promise.resolve({ status: 0, end: 'client_closed' })
     const target = targetOf(ctx)
     const headers = upstreamHeaders(ctx, route)
     if (headers.host === '') delete headers.host
     return new Promise((resolve, reject) => {
-      const exchange = new Exchange(ctx.res, route, answerHeaders(ctx), resolve, reject)
+      const exchange = new Exchange(ctx, route, answerHeaders(ctx), resolve, reject)
       const body = ctx.body ?? (ctx.hasBody ? watchUpload(ctx, route, exchange) : null)
       this.agent.dispatch(
         {
@@ -71,19 +71,52 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** Why the gateway ended the exchange itself, when it did. */
   private cause: LocalReplyError | 'client_closed' | undefined
   private status = 0
+  /** The upstream's answer has been handed to the response in full. */
+  private upstreamEnded = false
+
+  private readonly res: ServerResponse
+  private readonly resolve: (outcome: ForwardOutcome) => void
+  private readonly reject: (err: LocalReplyError) => void
 
   constructor(
-    private readonly res: ServerResponse,
+    ctx: RequestContext,
     private readonly route: CompiledRoute,
     /** Set on the relayed answer over the upstream's own (see `answerHeaders`). */
     private readonly ours: AnswerHeaders,
-    private readonly resolve: (outcome: ForwardOutcome) => void,
-    private readonly reject: (err: LocalReplyError) => void,
+    resolve: (outcome: ForwardOutcome) => void,
+    reject: (err: LocalReplyError) => void,
   ) {
-    // The client leaving ends the upstream exchange too, whatever stage it is in.
-    res.once('close', () => {
-      if (!res.writableFinished) this.stop('client_closed')
-    })
+    const res = (this.res = ctx.res)
+    const socket = ctx.socket
+    // The client leaving ends the upstream exchange too, whatever stage it is in. The socket is
+    // watched as well as the response: the response of a pipelined request queued behind
+    // another never gets the socket, so it hears nothing when the connection closes, and an
+    // answer paused on its backpressure would wait for a 'drain' that never comes.
+    const onClose = (): void => {
+      if (res.writableFinished) return
+      // The upstream's answer was complete but never reached the client.
+      if (this.upstreamEnded) return this.resolve({ status: this.status, end: 'client_closed' })
+      this.stop('client_closed')
+    }
+    res.once('close', onClose)
+    socket.once('close', onClose)
+    const unwatch = (): void => {
+      res.off('close', onClose)
+      socket.off('close', onClose)
+    }
+    let settled = false
+    this.resolve = (outcome) => {
+      if (settled) return
+      settled = true
+      unwatch()
+      resolve(outcome)
+    }
+    this.reject = (err) => {
+      if (settled) return
+      settled = true
+      unwatch()
+      reject(err)
+    }
   }
 
   /** Ends the exchange from the gateway's side (client gone, upload stalled). */
@@ -118,8 +151,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.upstreamEnded = true
     this.res.end()
-    this.resolve({ status: this.status, end: 'complete' })
+    // Complete only once the client has it: the answer to a pipelined request waits behind the
+    // one before it, and the connection may close first (then it is `client_closed`).
+    if (this.res.writableFinished) return this.resolve({ status: this.status, end: 'complete' })
+    this.res.once('finish', () => this.resolve({ status: this.status, end: 'complete' }))
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

@@ -11,9 +11,6 @@ export const WELL_KNOWN = '(well-known)'
 /** nginx's code for "the client closed the connection before an answer": logged, never sent. */
 const CLIENT_CLOSED_STATUS = 499
 
-/** Characters of a refused request target kept in its decision line. */
-const MAX_LOGGED_TARGET = 256
-
 /** `preflight`: a CORS preflight answered 204 before verification (src/proxy/cors.ts). */
 export type RecordReason = ReasonCode | 'ok' | 'shadow_deny' | 'preflight'
 
@@ -34,8 +31,9 @@ export function record(ctx: RequestContext, status: number, decision: Decision, 
     request_id: ctx.requestId,
     route,
     method: ctx.signed.method,
-    // A refused target is logged as received (cut short): that is what an operator looks for.
-    path: typeof ctx.target === 'string' ? (ctx.req.url ?? '').slice(0, MAX_LOGGED_TARGET) : ctx.signed.path,
+    // A refused target is logged as received (the parser let only visible ASCII through), so
+    // the line says what was refused; the metric labels never carry it.
+    path: typeof ctx.target === 'string' ? (ctx.req.url ?? '') : ctx.signed.path,
     status,
     decision,
     reason,

@@ -1,6 +1,6 @@
 import { request as httpRequest, ServerResponse, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { Duplex } from 'node:stream'
+import { pipeline, type Duplex } from 'node:stream'
 import type { CompiledRoute } from '../config/compile.js'
 import { LocalReplyError } from '../errors.js'
 import { announcesBody, createContext, targetOf, type RequestContext } from '../pipeline/context.js'
@@ -63,13 +63,23 @@ function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex,
       resolve()
     })
     upstream.on('response', (answer) => {
-      // The upstream declined the upgrade: its answer is relayed as any other.
+      // The upstream declined the upgrade: its answer is relayed as any other, and recorded
+      // once however it ends. An answer cut by the upstream (or stalled past the route timeout)
+      // cuts the client connection, the only signal left once the headers are out.
       answered = true
+      const status = answer.statusCode ?? 502
+      let clientLeft = false
+      ctx.res.once('close', () => {
+        if (!ctx.res.writableFinished) clientLeft = true
+      })
       stripHopByHop(answer.headers)
       answer.headers['x-request-id'] = ctx.requestId
-      ctx.res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(ctx.res)
-      answer.on('end', () => record(ctx, answer.statusCode ?? 502, 'allow', 'ok'))
+      ctx.res.writeHead(status, answer.headers)
+      pipeline(answer, ctx.res, (err) => {
+        if (err === undefined || err === null) return record(ctx, status, 'allow', 'ok')
+        ctx.res.destroy()
+        recordEnd(ctx, status, clientLeft ? 'client_closed' : 'upstream_reset')
+      })
       resolve()
     })
     upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {

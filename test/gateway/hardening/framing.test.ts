@@ -125,6 +125,26 @@ describe('message framing through the gateway (raw sockets, keep-alive upstream)
     ])
   })
 
+  test('pipelined requests behind one whose answer closes the connection are each one decision line', async () => {
+    const before = gw.decisions.length
+    const conn = await RawConnection.open(gw.url)
+    try {
+      conn.write(rawMessage('GET', '/q/1') + rawMessage('GET', '/q/../2') + rawMessage('GET', '/q/3') + rawMessage('GET', '/q/4'))
+      assert.equal((await conn.response()).json().url, '/q/1')
+      assert.equal((await conn.response()).status, 400)
+      await conn.waitClosed()
+      assert.equal(conn.unread().length, 0, 'nothing after the answer that closed the connection')
+    } finally {
+      conn.destroy()
+    }
+    // /q/3 and /q/4 may have gone upstream before the connection closed; whatever became of
+    // them, each is accounted for once and none is left hanging.
+    await waitFor(() => gw.decisions.length >= before + 4, 'a decision line for each of the four requests')
+    const lines = gw.decisions.slice(before)
+    assert.deepEqual(lines.map((l) => l.path).sort(), ['/q/../2', '/q/1', '/q/3', '/q/4'])
+    for (const line of lines.filter((l) => l.path === '/q/3' || l.path === '/q/4')) assert.equal(line.reason, 'client_closed')
+  })
+
   test('the unread body of a refused request is never read as the next request on the connection', async () => {
     for (const framing of [['Content-Length'], ['Transfer-Encoding']]) {
       const body = smuggled('/open/after-refusal')

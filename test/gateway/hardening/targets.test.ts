@@ -140,6 +140,7 @@ describe('ambiguous request targets are refused with 400 and never forwarded', (
       assert.equal(line.reason, 'bad_target')
       assert.equal(line.decision, 'error')
     }
+    assert.deepEqual(lines.map((l) => l.path), targets, 'each line names the target it refused, as received')
     assert.equal(await requestCount(gw, { reason: 'bad_target' }), counted + targets.length)
   })
 })

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { signRequest } from '../../../src/client/sign.js'
 import { startAgentServer, type AgentServer } from '../../helpers/agent-server.js'
@@ -24,6 +25,20 @@ function handshake(target: string, fields: string[] = []): string {
   return rawMessage('GET', target, ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${WS_KEY}`, ...fields])
 }
 
+/**
+ * The backend with no `upgrade` handler answers handshakes as plain requests: JSON, or for
+ * /plain/reset the headers and part of the body, then it closes the connection.
+ */
+function declining(req: IncomingMessage, res: ServerResponse): void {
+  req.resume()
+  if (req.url === '/plain/reset') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' })
+    res.write('partial', () => req.socket.destroy())
+    return
+  }
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, url: req.url })))
+}
+
 const FORGED = ['X-AAuth-Agent: https://forged.example', 'X_AAUTH_LEVEL: authorized', 'x-aauth_user: forged']
 
 describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
@@ -38,7 +53,7 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
   before(async () => {
     agent = await startAgentServer()
     backend = await startBackend({ websocket: true })
-    plain = await startBackend()
+    plain = await startBackend({ handler: declining })
     agentToken = await agent.agentToken(key.publicJwk, { sub: 'delegate-ws' })
     gw = await startTestGateway({
       resource: { issuer: 'https://api.test', authority: AUTHORITY },
@@ -171,6 +186,22 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
     assert.equal(gw.decisions.length, before + 1)
     assert.equal(gw.decisions.at(-1)?.status, 200)
     assert.equal(gw.decisions.at(-1)?.route, 'plain')
+  })
+
+  test('a declined upgrade whose answer the backend cuts short ends the client connection and is one upstream_reset line', async () => {
+    const before = gw.decisions.length
+    const conn = await RawConnection.open(gw.url)
+    try {
+      conn.write(handshake('/plain/reset'))
+      await conn.waitClosed()
+      assert.match(conn.unread().toString('latin1'), /^HTTP\/1\.1 200 /)
+    } finally {
+      conn.destroy()
+    }
+    await waitFor(() => gw.decisions.length > before, 'a decision line')
+    assert.equal(gw.decisions.length, before + 1)
+    assert.equal(gw.decisions.at(-1)?.path, '/plain/reset')
+    assert.equal(gw.decisions.at(-1)?.reason, 'upstream_reset')
   })
 
   test('an h2c upgrade is ignored: the request is forwarded as a plain one without its upgrade fields', async () => {
