@@ -6,18 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { eventually } from '../helpers/eventually.js'
 import { getFresh, serveProcess, type Got } from '../helpers/serve-process.js'
 
 /** A GET on a fresh connection, resolving status and body, or the error. */
 const get = (url: string): Promise<Got | Error> => getFresh(url, {}, 30_000)
 
-async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 async function startSilentBackend(): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
   const received: unknown[] = []
@@ -51,7 +45,7 @@ describe('serve: SIGTERM drains', () => {
     assert.equal((await get(`${gw.adminUrl}/readyz`) as { status: number }).status, 200)
     const before = slow.received.length
     const inFlight = [1, 2, 3].map((i) => get(`${gw.url}/slow/${i}`))
-    await waitFor(() => slow.received.length === before + 3)
+    await eventually('the three requests reach the backend', () => slow.received.length === before + 3)
     const signalled = Date.now()
     gw.child.kill('SIGTERM')
     // Readiness is what the load balancer watches: it must flip long before the requests end
@@ -84,7 +78,7 @@ describe('serve: SIGTERM drains', () => {
       })
       const before = stuck.received.length
       const pending = get(`${gw.url}/stuck`)
-      await waitFor(() => stuck.received.length === before + 1)
+      await eventually('the request reaches the backend', () => stuck.received.length === before + 1)
       const signalled = Date.now()
       gw.child.kill('SIGTERM')
       assert.equal(await gw.exited, 0)
