@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { workersOf, type RowDef } from './rows.js'
+import { variantOf, type RowDef } from './rows.js'
 
 /** The `@authority` bench agents sign: the gateway's configured `resource.authority`. */
 export const AUTHORITY = 'api.bench'
@@ -34,8 +34,20 @@ function policies(agent: string): Record<string, unknown>[] {
  * `gateway.yaml` and `policies/`), with one route per such row. Decision lines and metrics stay
  * on, as in production; the replay store keeps its default bound. Returns the config file's path.
  */
-export function writeGatewayConfig(allRows: readonly RowDef[], upstream: string, agent: string | undefined, workers = 1, replayMaxEntries?: number): string {
-  const rows = allRows.filter((r) => r.via === 'gateway' && workersOf(r) === workers)
+export interface GatewayVariant {
+  /** The config's `workers` (default 1). */
+  workers?: number
+  /** A Redis URL: the gateway runs with `store.type: redis` on it. */
+  redisUrl?: string
+  /** `signatures.replay.max_entries`, when the default is too small for the run. */
+  replayMaxEntries?: number
+}
+
+export function writeGatewayConfig(allRows: readonly RowDef[], upstream: string, agent: string | undefined, variant: GatewayVariant = {}): string {
+  const workers = variant.workers ?? 1
+  const store = variant.redisUrl === undefined ? 'memory' : 'redis'
+  const rows = allRows.filter((r) => r.via === 'gateway' && variantOf(r) === `${workers} ${store}`)
+  const { replayMaxEntries } = variant
   const dir = mkdtempSync(join(tmpdir(), 'aauth-bench-'))
   mkdirSync(join(dir, 'policies'))
   const usesPolicy = rows.some((r) => r.policy !== undefined)
@@ -55,6 +67,7 @@ export function writeGatewayConfig(allRows: readonly RowDef[], upstream: string,
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
     ...(workers > 1 ? { workers } : {}),
+    ...(variant.redisUrl !== undefined ? { store: { type: 'redis', url: variant.redisUrl, key_prefix: `aauth-bench-${process.pid}:` } } : {}),
     resource: { issuer: `https://${AUTHORITY}`, authority: AUTHORITY },
     trust: agent === undefined ? {} : { agent_providers: [agent], insecure_issuers: [agent] },
     ...(usesPolicy ? { policies: './policies' } : {}),

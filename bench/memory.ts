@@ -37,7 +37,7 @@ async function distinctRequests(count: number, prefix: string, make: () => Crede
 async function main(): Promise<number> {
   const backend = await launch('backend', '', 'child')
   const agent = await startAgentServer()
-  const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent.origin, REPLAY_ENTRIES), 'child', ['--expose-gc'])
+  const gateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent.origin, { replayMaxEntries: REPLAY_ENTRIES }), 'child', ['--expose-gc'])
   try {
     const mb = async (): Promise<number> => ((await gateway.rssBytes?.()) ?? 0) / 1048576
     const start = await mb()

@@ -23,6 +23,8 @@ export interface RowDef {
    * users run it: a cluster primary and that many workers (docs/scaling.md).
    */
   workers?: number
+  /** Gateway rows: `redis` runs the row's gateway with `store.type: redis` on a bench redis-server. */
+  store?: 'redis'
 }
 
 /**
@@ -39,7 +41,13 @@ export const ROWS: readonly RowDef[] = [
   { name: 'gateway identified (agent token, warm cache)', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified' },
   { name: 'gateway identified + policy', via: 'gateway', prefix: '/policy', auth: 'agent-token', access: 'identified', policy: 'bench-agents' },
   { name: 'gateway identified, workers: 2', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified', workers: 2 },
+  { name: 'gateway identified, store: redis', via: 'gateway', prefix: '/agent', auth: 'agent-token', access: 'identified', store: 'redis' },
 ]
+
+/** A gateway row's variant: which gateway process serves it (rows of one variant share one). */
+export function variantOf(row: RowDef): string {
+  return `${workersOf(row)} ${row.store ?? 'memory'}`
+}
 
 /** The `workers` a row's gateway runs with (1 for rows that do not say). */
 export function workersOf(row: RowDef): number {

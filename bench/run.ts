@@ -6,6 +6,7 @@ import { drive, probe, type RequestSource } from './load.js'
 import { launch, launchServe, type Placement } from './processes.js'
 import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
 import { ROWS, workersOf, type RowDef, type Target } from './rows.js'
+import { startRedis } from '../test/helpers/redis.js'
 import { summarizeProfile } from './profile.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,16 +56,24 @@ async function main(): Promise<number> {
     const clustered = new Map<number, Service & { adminUrl: string }>()
     for (const n of new Set(rows.filter((r) => r.via === 'gateway').map(workersOf))) {
       if (n === 1) continue
-      const served = await launchServe(writeGatewayConfig(ROWS, backend.url, agent?.origin, n))
+      const served = await launchServe(writeGatewayConfig(ROWS, backend.url, agent?.origin, { workers: n }))
       opened.push(served)
       clustered.set(n, served)
+    }
+    // A Redis-backed gateway (one instance) on a bench redis-server, when a row asks for one.
+    let redisGateway: Service | undefined
+    if (rows.some((r) => r.store === 'redis')) {
+      const redis = await startRedis()
+      opened.push({ close: () => redis.stop() })
+      redisGateway = await launch('gateway', writeGatewayConfig(ROWS, backend.url, agent?.origin, { redisUrl: redis.url }), placement)
+      opened.push(redisGateway)
     }
 
     const results: RowResult[] = []
     for (const row of rows) {
       const source = await requestsFor(row, agent, results)
       const cluster = row.via === 'gateway' ? clustered.get(workersOf(row)) : undefined
-      const service = cluster ?? services[row.via]
+      const service = cluster ?? (row.store === 'redis' ? redisGateway : undefined) ?? services[row.via]
       await checkOne(row, service.url, source)
       if (row.policy !== undefined) await checkPolicyDenies(row, service.url, agent)
       const result: RowResult = { row, ...(await measureRow(service, source)) }
