@@ -8,6 +8,7 @@ import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } fr
 import { ROWS, workersOf, type RowDef, type Target } from './rows.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { summarizeProfile } from './profile.js'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -63,7 +64,8 @@ async function main(): Promise<number> {
     // A Redis-backed gateway (one instance) on a bench redis-server, when a row asks for one.
     let redisGateway: Service | undefined
     if (rows.some((r) => r.store === 'redis')) {
-      const redis = await startRedis().catch((err: unknown) => {
+      const available = spawnSync('redis-server', ['--version']).status === 0
+      const redis = await (available ? startRedis() : Promise.reject(new Error('redis-server not found'))).catch((err: unknown) => {
         console.error(`  store: redis rows skipped: ${err instanceof Error ? err.message : String(err)} (apt-get install redis-server)`)
         return undefined
       })
