@@ -12,6 +12,12 @@ import type { RequestContext } from './context.js'
 const REFUSED_METHODS = new Set(['TRACE', 'CONNECT'])
 
 /**
+ * The `Allow` of those 405s (RFC 9110 §15.5.6 requires one): the methods the gateway forwards.
+ * Which of them a route or its backend takes is not known before routing.
+ */
+export const FORWARDED_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+/**
  * The first stage: the message is one the gateway and any backend read the same way, and it
  * carries nothing only the gateway may say (README "Security model"). A refused target, an
  * ambiguous or malformed `Host`, or a transfer coding other than `chunked` is a 400 before any
@@ -34,7 +40,7 @@ export function checkMessage(ctx: RequestContext): void {
     throw new LocalReplyError('bad_request', 'the only transfer coding accepted is "chunked"')
   }
   if (REFUSED_METHODS.has(ctx.signed.method)) {
-    throw new LocalReplyError('method_not_allowed', `the gateway does not serve ${ctx.signed.method}`)
+    throw new LocalReplyError('method_not_allowed', `the gateway does not serve ${ctx.signed.method}`, { allow: FORWARDED_METHODS })
   }
   stripInbound(req.headers)
 }

@@ -6,6 +6,7 @@ import type { LocalReason } from '../errors.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
 import { createHandler, type SnapshotHolder } from './handler.js'
+import { FORWARDED_METHODS } from '../pipeline/message.js'
 import { markParserRefusal, recordParserRefusal } from './record.js'
 import { createUpgradeHandler } from './upgrade.js'
 
@@ -80,7 +81,7 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
   server.on('connect', (_req, socket: Socket) => {
     const id = randomUUID()
     const detail = 'a reverse proxy does not open tunnels'
-    answerRaw(socket, 405, 'Method Not Allowed', detail, id)
+    answerRaw(socket, 405, 'Method Not Allowed', detail, id, `allow: ${FORWARDED_METHODS.join(', ')}\r\n`)
     recordParserRefusal(services, 405, 'method_not_allowed', id, detail)
   })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -111,9 +112,9 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
  * A problem+json answer written straight to a socket that has no response object, then closed.
  * The request never reached the handler, so its id is made here (no inbound one could be read).
  */
-function answerRaw(socket: Socket, status: number, phrase: string, detail: string, requestId: string): void {
+function answerRaw(socket: Socket, status: number, phrase: string, detail: string, requestId: string, extraHeaders = ''): void {
   const body = JSON.stringify({ type: 'about:blank', title: phrase, status, error: 'invalid_request', detail })
   socket.end(
-    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${extraHeaders}connection: close\r\n\r\n${body}`,
   )
 }
