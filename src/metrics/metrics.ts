@@ -239,64 +239,41 @@ export class GatewayMetrics {
     this.jwksFetches.inc({ result, kind })
   }
 
-  private readonly tokenChildren = new Map<string, Counter.Internal>()
-
-  /** A verified-token cache lookup (src/tokens/cache.ts); on the request path, so children are kept. */
-  tokenLookup(result: 'hit' | 'miss'): void {
-    let child = this.tokenChildren.get(result)
-    if (child === undefined) this.tokenChildren.set(result, (child = this.tokenCache.labels(result)))
-    child.inc()
-  }
-
-  /**
-   * Counts one finished request. Label children are looked up once per label combination and
-   * kept (the sets are closed, so the map stays small): prom-client otherwise hashes the label
-   * object on every call, which shows on the hot path.
+  /*
+   * Metrics counted on the request path keep their label children (see `LabelChildren`).
    */
-  finished(route: string, decision: Decision, reason: string, level: string, seconds: number): void {
-    const key = `${route}\0${decision}\0${reason}\0${level}`
-    let children = this.children.get(key)
-    if (children === undefined) {
-      children = {
-        count: this.requests.labels(route, decision, reason, level),
-        duration: this.requestDuration.labels(route, decision),
-      }
-      this.children.set(key, children)
-    }
-    children.count.inc()
-    children.duration.observe(seconds)
+  private readonly tokenChildren = new LabelChildren((l) => this.tokenCache.labels(...l))
+  private readonly requestChildren = new LabelChildren((l) => this.requests.labels(...l))
+  private readonly durationChildren = new LabelChildren((l) => this.requestDuration.labels(...l))
+  private readonly upstreamChildren = new LabelChildren((l) => this.upstreamDuration.labels(...l))
+  private readonly verifyChildren = new LabelChildren((l) => this.verifyDuration.labels(...l))
+  private readonly policyChildren = new LabelChildren((l) => this.policyDecisions.labels(...l))
+
+  /** A verified-token cache lookup (src/tokens/cache.ts). */
+  tokenLookup(result: 'hit' | 'miss'): void {
+    this.tokenChildren.of(result).inc()
   }
 
-  private readonly children = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>()
+  /** Counts one finished request (`requests_total` and `request_duration_seconds`). */
+  finished(route: string, decision: Decision, reason: string, level: string, seconds: number): void {
+    this.requestChildren.of(route, decision, reason, level).inc()
+    this.durationChildren.of(route, decision).observe(seconds)
+  }
 
   /** Time from dispatch until the upstream answer ended (or failed), by route and status class. */
   upstreamFinished(route: string, statusClass: string, seconds: number): void {
-    const key = `${route}\0${statusClass}`
-    let child = this.upstreamChildren.get(key)
-    if (child === undefined) this.upstreamChildren.set(key, (child = this.upstreamDuration.labels(route, statusClass)))
-    child.observe(seconds)
+    this.upstreamChildren.of(route, statusClass).observe(seconds)
   }
-
-  private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>()
 
   /** Key resolution and signature verification time, by Signature-Key scheme. */
   verified(scheme: string, seconds: number): void {
-    let child = this.verifyChildren.get(scheme)
-    if (child === undefined) this.verifyChildren.set(scheme, (child = this.verifyDuration.labels(scheme)))
-    child.observe(seconds)
+    this.verifyChildren.of(scheme).observe(seconds)
   }
-
-  private readonly verifyChildren = new Map<string, Histogram.Internal<string>>()
 
   /** One policy evaluation. */
   policyDecided(route: string, policy: string, result: string, mode: string): void {
-    const key = `${route}\0${policy}\0${result}\0${mode}`
-    let child = this.policyChildren.get(key)
-    if (child === undefined) this.policyChildren.set(key, (child = this.policyDecisions.labels(route, policy, result, mode)))
-    child.inc()
+    this.policyChildren.of(route, policy, result, mode).inc()
   }
-
-  private readonly policyChildren = new Map<string, Counter.Internal>()
 }
 
 /**
@@ -331,4 +308,22 @@ export class ClusterMetrics {
     help: 'Store operations (replay, revocation, rate limit) workers asked of the primary.',
     registers: [this.registry],
   })
+}
+
+/**
+ * A metric's label children, looked up once per label combination and kept (the label sets are
+ * closed, so the map stays small): prom-client otherwise hashes the label object on every call,
+ * which shows on the request path.
+ */
+class LabelChildren<T> {
+  readonly #children = new Map<string, T>()
+
+  constructor(private readonly make: (labels: string[]) => T) {}
+
+  of(...labels: string[]): T {
+    const key = labels.join('\0')
+    let child = this.#children.get(key)
+    if (child === undefined) this.#children.set(key, (child = this.make(labels)))
+    return child
+  }
 }

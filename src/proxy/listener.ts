@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { LimitsConfig } from '../config/schema.js'
-import type { LocalReason } from '../errors.js'
+import { LocalReplyError, type LocalReason } from '../errors.js'
+import { renderError, type LocalReply } from '../http/render.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
 import { createHandler, type SnapshotHolder } from './handler.js'
@@ -13,12 +14,11 @@ import { createUpgradeHandler } from './upgrade.js'
 /** How often Node checks header and request timeouts; so `limits.header_timeout` holds to the second. */
 const TIMEOUT_CHECK_MS = 250
 
-/** Parser refusals: the status, the reason label, and the reason phrase of the status line. */
-const PARSER_REFUSALS: Record<string, { status: number; reason: LocalReason; phrase: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'headers_too_large', phrase: 'Request Header Fields Too Large' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'header_timeout', phrase: 'Request Timeout' },
+/** Parser refusals by Node's error code (anything else is a 400); the renderer knows the rest. */
+const PARSER_REFUSALS: Record<string, LocalReason> = {
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'header_timeout',
 }
-const BAD_REQUEST = { status: 400, reason: 'bad_request' as const, phrase: 'Bad Request' }
 
 /**
  * The proxy listener: Node's HTTP/1.1 server (whose parser refuses conflicting `Content-Length`
@@ -78,43 +78,49 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
       socket.destroy()
     })
   })
-  server.on('connect', (_req, socket: Socket) => {
+  /** Answers on a socket that has no response object, renders like any local reply, records it. */
+  const refuse = (socket: Socket, err: LocalReplyError, logDetail = err.message): void => {
     const id = randomUUID()
-    const detail = 'a reverse proxy does not open tunnels'
-    answerRaw(socket, 405, 'Method Not Allowed', detail, id, `allow: ${FORWARDED_METHODS.join(', ')}\r\n`)
-    recordParserRefusal(services, 405, 'method_not_allowed', id, detail)
+    const status = answerRaw(socket, renderError(err, holder.current), id)
+    recordParserRefusal(services, status, err.reason, id, logDetail)
+  }
+  server.on('connect', (_req, socket: Socket) => {
+    refuse(socket, new LocalReplyError('method_not_allowed', 'a reverse proxy does not open tunnels', { allow: FORWARDED_METHODS }))
   })
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // A connection that dies between requests is not a request; nor is one that never sent a
     // byte before the header timeout (a preconnect): it is closed without an answer.
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) return socket.destroy()
-    const refusal = PARSER_REFUSALS[err.code ?? ''] ?? BAD_REQUEST
-    const id = randomUUID()
+    const reason = PARSER_REFUSALS[err.code ?? ''] ?? 'bad_request'
     const detail = err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the request could not be parsed'
+    const refusal = new LocalReplyError(reason, detail)
     const active = inFlight.get(socket)
     if (active !== undefined && active.size > 0) {
       // The error is in the body of a request the handler has (a malformed chunk, a FIN before
       // the declared length): that request is recorded once, by the handler, with this status.
       // It is answered here only if its response has not started; either way the connection ends.
-      markParserRefusal(socket, refusal.status, refusal.reason)
+      const reply = renderError(refusal, holder.current)
+      markParserRefusal(socket, reply.status, reason)
       if ([...active].some((res) => res.headersSent)) return socket.destroy()
-      return answerRaw(socket, refusal.status, refusal.phrase, detail, id)
+      answerRaw(socket, reply, randomUUID())
+      return
     }
-    answerRaw(socket, refusal.status, refusal.phrase, detail, id)
     // The parser's own words (which byte, which rule) are for the operator.
-    recordParserRefusal(services, refusal.status, refusal.reason, id, `${detail} (${err.code ?? 'error'}: ${err.message})`)
+    refuse(socket, refusal, `${detail} (${err.code ?? 'error'}: ${err.message})`)
   })
   return server
 }
 
 /**
- * A problem+json answer written straight to a socket that has no response object, then closed.
- * The request never reached the handler, so its id is made here (no inbound one could be read).
+ * Writes a rendered local reply straight to a socket that has no response object, then closes
+ * it; resolves the status written. The request never reached the handler, so its id is made
+ * here (no inbound one could be read).
  */
-function answerRaw(socket: Socket, status: number, phrase: string, detail: string, requestId: string, extraHeaders = ''): void {
-  const body = JSON.stringify({ type: 'about:blank', title: phrase, status, error: 'invalid_request', detail })
-  socket.end(
-    `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${extraHeaders}connection: close\r\n\r\n${body}`,
-  )
+function answerRaw(socket: Socket, reply: LocalReply, requestId: string): number {
+  const body = JSON.stringify(reply.body)
+  let head = `HTTP/1.1 ${reply.status} ${reply.body.title}\r\n`
+  for (const [name, value] of Object.entries(reply.headers)) head += `${name}: ${value}\r\n`
+  socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`)
+  return reply.status
 }
