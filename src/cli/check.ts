@@ -1,10 +1,8 @@
 import { buildSnapshot } from '../config/compile.js'
 import { ConfigError } from '../errors.js'
-import { option } from './main.js'
 
 /** `aauth-gateway check --config FILE`: exit 0, or every error with file, line and what is wrong. */
-export async function checkCommand(args: string[]): Promise<number> {
-  const file = option(args, 'config') ?? 'config/gateway.yaml'
+export async function check(file: string): Promise<number> {
   try {
     const s = await buildSnapshot(file)
     process.stdout.write(`${file}: ok (${s.routeNames.length} routes, ${s.policies.size} policies)\n`)

@@ -1,29 +1,38 @@
 import { generateKeyPairSync, type JsonWebKey as NodeJwk } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { calculateJwkThumbprint } from 'jose'
-import { option } from './main.js'
+import { UsageError } from './command.js'
+
+export interface KeygenOptions {
+  alg: string
+  kid?: string
+  out?: string
+  force: boolean
+  public: boolean
+}
 
 /**
- * `aauth-gateway keygen [--alg Ed25519|ES256] [--kid ID] [--out FILE]`: writes a private JWK
- * for `resource.signing_key`, with `kid` (default: its RFC 7638 thumbprint) and `alg`.
- * Without `--out` it prints to stdout. The file is written with mode 0600.
+ * `aauth-gateway keygen` (src/cli/commands.ts): writes a private JWK for `resource.signing_key`
+ * (or an agent's key), with `kid` (default: its RFC 7638 thumbprint) and `alg`. Without `--out`
+ * it prints to stdout. The file is written with mode 0600 and never over an existing file unless
+ * `--force`. `--public` prints the public JWK of what was generated, e.g. for a JWKS.
  */
-export async function keygenCommand(args: string[]): Promise<number> {
-  const alg = option(args, 'alg') ?? 'Ed25519'
-  if (alg !== 'Ed25519' && alg !== 'ES256') {
-    process.stderr.write('keygen: --alg must be Ed25519 or ES256\n')
-    return 2
+export async function keygen(values: KeygenOptions): Promise<number> {
+  const alg = values.alg
+  if (alg !== 'Ed25519' && alg !== 'ES256') throw new UsageError(`--alg must be Ed25519 or ES256, not '${alg}'`)
+  if (values.out !== undefined && existsSync(values.out) && !values.force) {
+    process.stderr.write(`keygen: ${values.out} exists; not overwritten (use --force to replace it)\n`)
+    return 1
   }
   const jwk = generatePrivateJwk(alg)
-  const kid = option(args, 'kid') ?? (await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]))
-  const text = JSON.stringify({ ...jwk, kid, alg }, null, 2) + '\n'
-  const out = option(args, 'out')
-  if (out) {
-    writeFileSync(out, text, { mode: 0o600 })
-    process.stderr.write(`keygen: wrote ${alg} key ${kid} to ${out}\n`)
-  } else {
-    process.stdout.write(text)
+  const kid = values.kid ?? (await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]))
+  const privateJwk = { ...jwk, kid, alg }
+  if (values.out !== undefined) {
+    writeFileSync(values.out, JSON.stringify(privateJwk, null, 2) + '\n', { mode: 0o600 })
+    process.stderr.write(`keygen: wrote ${alg} key ${kid} to ${values.out}\n`)
   }
+  if (values.public) process.stdout.write(JSON.stringify(publicJwk(privateJwk), null, 2) + '\n')
+  else if (values.out === undefined) process.stdout.write(JSON.stringify(privateJwk, null, 2) + '\n')
   return 0
 }
 
@@ -31,4 +40,10 @@ export function generatePrivateJwk(alg: 'Ed25519' | 'ES256'): NodeJwk {
   const { privateKey } =
     alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' })
   return privateKey.export({ format: 'jwk' })
+}
+
+/** The public members of a private JWK (RFC 7517 §4, RFC 8037 §2, RFC 7518 §6.2.1). */
+function publicJwk(jwk: NodeJwk & { kid: string; alg: string }): Record<string, string | undefined> {
+  const { kty, crv, x, y, kid, alg } = jwk
+  return y === undefined ? { kty, crv, x, kid, alg } : { kty, crv, x, y, kid, alg }
 }

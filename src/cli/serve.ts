@@ -8,10 +8,9 @@ import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
 import type { Logger } from 'pino'
 import { createLogger, DEFAULT_LOG_SETTINGS, levelFromEnv, standardDestination, type LogLevel } from '../log/logger.js'
-import { option } from './main.js'
 
 /**
- * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP, or a change to the
+ * `aauth-gateway serve --config FILE` (src/cli/commands.ts): runs until SIGINT/SIGTERM. SIGHUP, or a change to the
  * config file or a policy file, reloads the config (kept as it was if the new one is invalid).
  * `--echo-backend HOST:PORT` also starts the demo echo backend (what `npm start` uses), so a
  * newcomer can see what the backend receives. Everything it reports is a JSON line on stderr
@@ -20,13 +19,11 @@ import { option } from './main.js'
  * With `workers` > 1 in the config this process becomes the cluster primary and each worker
  * runs this command again (docs/scaling.md); with 1 (the default) it is the one process.
  */
-export async function serveCommand(args: string[]): Promise<number> {
-  const file = option(args, 'config') ?? 'config/gateway.yaml'
+export async function serve(file: string, echo: string | undefined): Promise<number> {
   if (cluster.isWorker) return runWorker(file)
   // Until the config is read: what goes wrong before it (a bad config, a port in use) is
   // still a JSON line, at the level LOG_LEVEL asks for when it names one.
   const boot = createLogger({ ...DEFAULT_LOG_SETTINGS, level: bootLevel() }, standardDestination(2))
-  const echo = option(args, 'echo-backend')
   const echoServer = echo ? await startEchoBackend(echo) : undefined
   if (echoServer) boot.info({ echo_url: echoServer.url }, `echo backend on ${echoServer.url}`)
   if (configuredWorkers(file) > 1) return servePrimary(file, echoServer, boot)

@@ -3,21 +3,13 @@ import { loadPolicyTests, runPolicyTest, type PolicyTestCase } from '../policy/c
 import type { PolicyDecision } from '../policy/evaluate.js'
 import { loadPolicyDir } from '../policy/load.js'
 
-const USAGE = 'usage: aauth-gateway test-policies [DIR]   (default: policies/)\n'
-
 /**
  * `aauth-gateway test-policies [DIR]`: compiles the policies in DIR and runs the cases of its
  * `*.tests.yaml` files (format: src/policy/cases.ts). One PASS/FAIL line per case, then a
  * count. Exit 0 when every case passes; 1 on a failing case or a load error (printed as
- * `file:line: message`); 2 on bad usage.
+ * `file:line: message`).
  */
-export async function testPoliciesCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
-  if (args.length > 1 || args.some((a) => a.startsWith('-'))) {
-    const help = args.includes('--help') || args.includes('-h')
-    out.write(USAGE)
-    return help ? 0 : 2
-  }
-  const dir = args[0] ?? 'policies'
+export async function testPolicies(dir: string, out: NodeJS.WritableStream): Promise<number> {
   let cases: PolicyTestCase[]
   let untested: string[]
   try {

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, describe, test } from 'node:test'
+
+// Tests run from the repository root (npm test).
+const BIN = resolve('bin/aauth-gateway.js')
+const COMMANDS = ['serve', 'check', 'test-policies', 'keygen', 'demo']
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function cli(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  return new Promise((done) => child.once('close', (code) => done({ code, stdout, stderr })))
+}
+
+describe('the aauth-gateway command line', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'aauth-cli-'))
+  after(() => rmSync(tmp, { recursive: true, force: true }))
+
+  test('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+    const run = await cli('--version')
+    assert.equal(run.code, 0)
+    assert.equal(run.stdout, `aauth-gateway ${pkg.version}\n`)
+  })
+
+  test('help lists every command; no command at all is a usage error', async () => {
+    const help = await cli('help')
+    assert.equal(help.code, 0)
+    for (const name of COMMANDS) assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'))
+    const none = await cli()
+    assert.equal(none.code, 2)
+    assert.match(none.stderr, /^usage: aauth-gateway <command>/)
+  })
+
+  test('every command has --help: exit 0, its usage, and nothing started', async () => {
+    for (const name of COMMANDS) {
+      const run = await cli(name, '--help')
+      assert.equal(run.code, 0, `${name} --help: ${run.stderr}`)
+      assert.match(run.stdout, new RegExp(`^usage: aauth-gateway ${name}`), name)
+      assert.deepEqual(await cli('help', name), run, `help ${name}`)
+    }
+  })
+
+  test('an unknown command, an unknown flag or an extra argument exits 2 and names it', async () => {
+    const unknown = await cli('srve')
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /unknown command 'srve'/)
+    const typo = await cli('check', '--confg', 'config/gateway.yaml')
+    assert.equal(typo.code, 2)
+    assert.match(typo.stderr, /^aauth-gateway check: Unknown option '--confg'\n/)
+    assert.match(typo.stderr, /usage: aauth-gateway check/)
+    const missing = await cli('check', '--config')
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /--config/)
+    const extra = await cli('test-policies', 'a', 'b')
+    assert.equal(extra.code, 2)
+    assert.match(extra.stderr, /unexpected argument 'b'/)
+    const alg = await cli('keygen', '--alg', 'RS256')
+    assert.equal(alg.code, 2)
+    assert.match(alg.stderr, /--alg must be Ed25519 or ES256/)
+  })
+
+  test('keygen writes a 0600 private JWK, refuses to overwrite it without --force, and --public prints the public half', async () => {
+    const file = join(tmp, 'key.jwk.json')
+    const first = await cli('keygen', '--out', file)
+    assert.equal(first.code, 0, first.stderr)
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    const written = readFileSync(file, 'utf8')
+    const key = JSON.parse(written) as Record<string, string>
+    assert.equal(key.kty, 'OKP')
+    assert.equal(typeof key.d, 'string')
+
+    const again = await cli('keygen', '--out', file)
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /exists; not overwritten \(use --force/)
+    assert.equal(readFileSync(file, 'utf8'), written, 'the existing key is untouched')
+
+    const forced = await cli('keygen', '--out', file, '--force', '--public', '--alg', 'ES256')
+    assert.equal(forced.code, 0, forced.stderr)
+    const replaced = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>
+    assert.equal(replaced.kty, 'EC')
+    const pub = JSON.parse(forced.stdout) as Record<string, string>
+    assert.deepEqual(Object.keys(pub).sort(), ['alg', 'crv', 'kid', 'kty', 'x', 'y'])
+    assert.equal(pub.x, replaced.x)
+    assert.equal(pub.kid, replaced.kid)
+  })
+
+  test('check names the file and exits 1 on an invalid config', async () => {
+    const bad = join(tmp, 'bad.yaml')
+    writeFileSync(bad, 'resource:\n  authority: 42\n')
+    const run = await cli('check', '--config', bad)
+    assert.equal(run.code, 1)
+    assert.match(run.stderr, new RegExp(`${bad.replace(/[.]/g, '\\.')}:\\d+`))
+    assert.ok(existsSync(bad))
+  })
+})
