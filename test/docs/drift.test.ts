@@ -17,11 +17,11 @@ import { ClusterMetrics, GatewayMetrics } from '../../src/metrics/metrics.js'
 
 /**
  * Docs drift (after fastify's test that every error code is documented): every config key of
- * the schema, every metric the metrics classes register, and every reason, Signature-Error
- * code, requirement, problem `error` code and status the error catalog renders must be named
- * in its docs page, written in backticks as a reader would search for it. The names are read
- * from the code itself (the zod schema, the prom-client registries, the catalog's types and
- * renderer), so a name added to the code without a line in the docs fails here.
+ * the schema, every metric the metrics classes register, every reason, Signature-Error code,
+ * requirement, problem `error` code and status the error catalog renders, and every policy
+ * decision reason must be named in its docs page, in backticks as a reader would search for
+ * it. The names are read from the code itself (the zod schema, the prom-client registries, the
+ * catalog's types and renderer), so a name added to the code without a line in the docs fails.
  */
 
 const CONFIGURATION = 'docs/configuration.md'
@@ -79,7 +79,7 @@ async function metricNames(): Promise<string[]> {
 // ---- the error catalog: its closed sets of codes, read from the types -----------------------
 
 /** Where the catalog's code sets are declared; one program serves every lookup. */
-const CATALOG_FILES = ['src/errors.ts', 'src/proxy/record.ts']
+const CATALOG_FILES = ['src/errors.ts', 'src/proxy/record.ts', 'src/policy/evaluate.ts']
 let program: ts.Program | undefined
 
 /**
@@ -128,6 +128,12 @@ describe('docs drift: every name the code defines is in the docs', () => {
   test('every Signature-Error code and AAuth-Requirement value is in docs/headers-and-errors.md', () => {
     const requirements = unionMembers('src/errors.ts', 'Requirement')
     assert.deepEqual(undocumented(HEADERS_AND_ERRORS, [...SIGNATURE_ERROR_CODES, ...requirements]), [])
+  })
+
+  test('every policy decision reason is in docs/headers-and-errors.md', () => {
+    const reasons = unionMembers('src/policy/evaluate.ts', 'DecisionReason')
+    assert.ok(reasons.includes('deny_matched'), 'the union is resolved to its literals')
+    assert.deepEqual(undocumented(HEADERS_AND_ERRORS, reasons), [])
   })
 
   test('every problem+json error code and status the renderer produces is in docs/headers-and-errors.md', () => {
