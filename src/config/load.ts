@@ -13,7 +13,7 @@ export interface LoadedConfig {
 
 /**
  * Reads, substitutes and validates one config file. Every problem found is reported at once,
- * each with the file, the line and the dotted key (CONTRACT §3: unknown keys are errors).
+ * each with the file, the line and the dotted key (docs/configuration.md: unknown keys are errors).
  */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   let text: string

@@ -71,7 +71,7 @@ function writeGatewayFiles(dir: string, agentServer: string): string {
   return join(dir, 'gateway.yaml')
 }
 
-/** The gateway config (CONTRACT §3): http issuers on loopback must be listed as insecure_issuers too. */
+/** The gateway config (docs/configuration.md): http issuers on loopback must be listed as insecure_issuers too. */
 function gatewayConfig(issuer: string, agent: string, ps: string, backend: string): Record<string, unknown> {
   return {
     listen: '127.0.0.1:0',

@@ -8,7 +8,7 @@ const HAVE: Record<IdentityLevel, number> = { none: 0, pseudonymous: 1, identifi
 const NEED: Record<AccessLevel, number> = { open: 0, pseudonymous: 1, identified: 2, authorized: 3 }
 
 /**
- * Compares what the request proved with what the route asks (CONTRACT §3, the AAuth ladder).
+ * Compares what the request proved with what the route asks (docs/configuration.md `routes[].access`, the AAuth ladder).
  * A valid identity below the route's level is a 401 with the `AAuth-Requirement` that leads
  * the agent one step up, never a `Signature-Error`: its signature was fine.
  */

@@ -20,7 +20,7 @@ export interface PolicyOutcome {
 }
 
 /**
- * Evaluates the route's CEL policy over the verified identity (CONTRACT §4). In `shadow` mode
+ * Evaluates the route's CEL policy over the verified identity (README "Policies"). In `shadow` mode
  * the decision is recorded and counted, and the request goes through whatever it was.
  */
 export function applyPolicy(ctx: RequestContext): void {

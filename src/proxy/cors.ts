@@ -21,7 +21,7 @@ export interface RouteCors {
 const ALLOW_HEADERS = ['Signature', 'Signature-Input', 'Signature-Key', 'Content-Digest', 'Authorization', 'Content-Type']
 
 /**
- * The answer headers a page must read to act on a challenge (CONTRACT §6) or to report a request
+ * The answer headers a page must read to act on a challenge (docs/headers-and-errors.md) or to report a request
  * id; without `Access-Control-Expose-Headers` the browser hides them from the agent's code.
  */
 const EXPOSE_HEADERS = 'Signature-Error, AAuth-Requirement, Accept-Signature-Scheme, Accept-Signature-Alg, AAuth-Access, X-Request-Id'

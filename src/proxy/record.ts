@@ -3,7 +3,7 @@ import type { Decision } from '../metrics/metrics.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { GatewayServices } from '../services.js'
 
-/** The `route` label of requests that matched no route (CONTRACT §8). */
+/** The `route` label of requests that matched no route (docs/metrics.md). */
 export const NO_ROUTE = '(none)'
 /** The `route` label of the resource's own documents (`/.well-known/...`). */
 export const WELL_KNOWN = '(well-known)'

@@ -8,7 +8,7 @@ export interface Matchable {
 }
 
 /**
- * Picks the route for a request (CONTRACT §3): the prefix matches whole path segments
+ * Picks the route for a request (docs/configuration.md `routes`): the prefix matches whole path segments
  * (`/data` matches `/data` and `/data/x`, never `/database`), the longest matching prefix wins,
  * and `host` / `methods` filter. A path and host that match only with another method answer 405
  * rather than 404, which is what an operator expects when a route exists.

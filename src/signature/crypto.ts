@@ -4,7 +4,7 @@ import type { SignatureAlgorithm, VerifyKey } from './types.js'
 /**
  * RFC 9421 §3.3.7 (JOSE algorithms): the signature base is the whole signing input, and the
  * signature is the raw JWS signature bytes: 64 for Ed25519 (RFC 8037) and R‖S, 64 for ES256
- * (RFC 7518 §3.4, hence `ieee-p1363`, not DER). One entry per `SignatureAlgorithm` (STYLE 10):
+ * (RFC 7518 §3.4, hence `ieee-p1363`, not DER). One entry per `SignatureAlgorithm`, a table rather than branches (docs/architecture.md):
  * the compiler refuses a new algorithm without its verifier.
  */
 interface AlgorithmEntry {
