@@ -1,6 +1,6 @@
 import { buildSnapshot } from '../config/compile.js'
 import { ConfigError } from '../errors.js'
-import { option } from './main.js'
+import { option } from './option.js'
 
 /** `aauth-gateway check --config FILE`: exit 0, or every error with file, line and what is wrong. */
 export async function checkCommand(args: string[]): Promise<number> {

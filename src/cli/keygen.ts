@@ -1,7 +1,7 @@
-import { generateKeyPairSync, type JsonWebKey as NodeJwk } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { calculateJwkThumbprint } from 'jose'
-import { option } from './main.js'
+import { generatePrivateJwk } from '../config/resource-key.js'
+import { option } from './option.js'
 
 /**
  * `aauth-gateway keygen [--alg Ed25519|ES256] [--kid ID] [--out FILE]`: writes a private JWK
@@ -25,10 +25,4 @@ export async function keygenCommand(args: string[]): Promise<number> {
     process.stdout.write(text)
   }
   return 0
-}
-
-export function generatePrivateJwk(alg: 'Ed25519' | 'ES256'): NodeJwk {
-  const { privateKey } =
-    alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  return privateKey.export({ format: 'jwk' })
 }

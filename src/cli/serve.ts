@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
 import type { Logger } from 'pino'
 import { createLogger, DEFAULT_LOG_SETTINGS, levelFromEnv, standardDestination, type LogLevel } from '../log/logger.js'
-import { option } from './main.js'
+import { option } from './option.js'
 
 /**
  * `aauth-gateway serve --config FILE`: runs until SIGINT/SIGTERM. SIGHUP, or a change to the

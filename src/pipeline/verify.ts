@@ -8,7 +8,7 @@ import { parseSignatureHeaders } from '../signature/parse.js'
 import { verifyRequestSignatureAsync } from '../signature/verify.js'
 import { SignatureError } from '../errors.js'
 import type { ParsedSignature, VerifyKey } from '../signature/types.js'
-import { checkNotRevoked } from '../resource/revocation.js'
+import { checkNotRevoked } from '../resource/revocation-check.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
 

@@ -53,7 +53,7 @@ export function answerPreflight(ctx: RequestContext): boolean {
   } catch {
     return false
   }
-  if (route.cors === undefined || !route.cors.origins.has(origin)) return false
+  if (route.kind !== 'upstream' || route.cors === undefined || !route.cors.origins.has(origin)) return false
   ctx.route = route
   ctx.res.writeHead(204, {
     'access-control-allow-origin': origin,

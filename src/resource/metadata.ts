@@ -1,4 +1,5 @@
-import type { CompiledRoute, ResourceIdentity } from '../config/compile.js'
+import type { ResourceIdentity } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 
 export const RESOURCE_METADATA_PATH = '/.well-known/aauth-resource.json'
