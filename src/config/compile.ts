@@ -33,7 +33,11 @@ export interface StoreSettings {
   readonly failOpen: boolean
 }
 
-export interface ResourceIdentity extends ResourceConfigView {
+/**
+ * The resource's own settings, compiled: the view verification reads, plus its scope
+ * descriptions, signing key and access server (what resource tokens and metadata need).
+ */
+export interface ResourceSettings extends ResourceConfigView {
   readonly scopes: Readonly<Record<string, string>>
   readonly signingKey: ResourceKey | undefined
   readonly accessServer: string | undefined
@@ -46,13 +50,13 @@ export interface Snapshot {
   readonly admin: Address
   /** Worker processes (`workers`, `auto` resolved to the cores available); 1 = no cluster. */
   readonly workers: number
-  readonly resource: ResourceIdentity
+  readonly resource: ResourceSettings
   /**
    * The resource view the revocation endpoint verifies under: servers revoke by signing with
    * `jwks_uri` (AAuth -11 §11.12), so it is accepted there even when `signatures.schemes`
    * does not let agents use it; other schemes then get 403 `unsupported_iss`.
    */
-  readonly revocationView: ResourceIdentity
+  readonly revocationView: ResourceSettings
   /** The configured routes and the resource's own endpoints (src/resource/endpoints.ts). */
   readonly routes: RouteTable<RouteEntry>
   readonly routeNames: readonly string[]
@@ -139,7 +143,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const resource = resourceIdentity(config, signingKey)
+  const resource = resourceSettings(config, signingKey)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
@@ -222,7 +226,7 @@ function compileRoute(
   }
 }
 
-function resourceIdentity(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceIdentity {
+function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceSettings {
   const issuer = config.resource.issuer.replace(/\/+$/, '')
   return {
     issuer,

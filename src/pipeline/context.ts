@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { ResourceIdentity, Snapshot } from '../config/compile.js'
+import type { ResourceSettings, Snapshot } from '../config/compile.js'
 import type { CompiledRoute } from '../routes/route.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
 import { parseRequestTarget, type RequestTarget } from '../request/target.js'
@@ -46,7 +46,7 @@ export interface RequestContext {
   readonly signed: SignedRequest
   route: CompiledRoute | undefined
   /** What signatures are verified against: the snapshot's resource view, unless a stage narrows it. */
-  keyConfig: ResourceIdentity
+  keyConfig: ResourceSettings
   signature: ParsedSignature | null
   /** Replay-store key of a verified signature, remembered once every other check passed. */
   replayKey: string | undefined

@@ -1,4 +1,4 @@
-import type { ResourceIdentity } from '../config/compile.js'
+import type { ResourceSettings } from '../config/compile.js'
 import type { CompiledRoute, DocumentRoute, RouteEntry } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, REVOCATION_PATH, wellKnownDocuments } from './metadata.js'
@@ -17,7 +17,7 @@ export function reservedPaths(signingKeyConfigured: boolean): readonly string[] 
 }
 
 /** The resource's own endpoints as routing-table entries, for the configured routes given. */
-export function resourceEndpoints(resource: ResourceIdentity, routes: readonly CompiledRoute[]): RouteEntry[] {
+export function resourceEndpoints(resource: ResourceSettings, routes: readonly CompiledRoute[]): RouteEntry[] {
   const entries: RouteEntry[] = []
   for (const [path, body] of wellKnownDocuments(resource, routes)) entries.push(documentRoute(path, body))
   if (resource.signingKey) entries.push(REVOCATION_ROUTE)
