@@ -3,17 +3,16 @@ import { dirname, resolve } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AcceptHeaders } from '../http/render.js'
 import { RouteTable } from '../routes/match.js'
-import type { CompiledRoute, RouteEntry } from '../routes/route.js'
+import { compileCors, type CompiledRoute, type RouteEntry } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS, isComputableComponent } from '../signature/components.js'
 import { InvalidConfigError, loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
-import type { ResourceConfigView } from './view.js'
+import type { ResourceSettings } from '../resource/settings.js'
 import { reservedPaths, resourceEndpoints } from '../resource/endpoints.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 import { compileKeyExpression, type CompiledKeyExpression } from '../policy/key-expression.js'
-import { compileCors } from '../proxy/cors.js'
 import { trustedProxies, type TrustedProxies } from '../request/proxies.js'
 import type { LogSettings } from '../log/logger.js'
 
@@ -31,16 +30,6 @@ export interface StoreSettings {
   readonly keyPrefix: string
   readonly timeoutMs: number
   readonly failOpen: boolean
-}
-
-/**
- * The resource's own settings, compiled: the view verification reads, plus its scope
- * descriptions, signing key and access server (what resource tokens and metadata need).
- */
-export interface ResourceSettings extends ResourceConfigView {
-  readonly scopes: Readonly<Record<string, string>>
-  readonly signingKey: ResourceKey | undefined
-  readonly accessServer: string | undefined
 }
 
 /** One immutable, compiled view of the config. A reload builds a new one and swaps it whole. */

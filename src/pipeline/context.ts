@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { ResourceSettings, Snapshot } from '../config/compile.js'
+import type { Snapshot } from '../config/compile.js'
+import type { ResourceSettings } from '../resource/settings.js'
 import type { CompiledRoute } from '../routes/route.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
 import { parseRequestTarget, type RequestTarget } from '../request/target.js'
 import type { GatewayServices } from '../services.js'
 import type { ParsedSignature, SignedRequest } from '../signature/types.js'
-import type { PolicyOutcome } from './policy.js'
 
 /**
  * Per-request state that flows through the stages. Stages fill it in order; nothing outside a
@@ -122,4 +122,16 @@ export function announcesBody(req: IncomingMessage): boolean {
 export function targetOf(ctx: RequestContext): RequestTarget {
   if (typeof ctx.target === 'string') throw new Error('stage ran before checkMessage')
   return ctx.target
+}
+
+/** What the route's policy decided, for the decision log and metrics. */
+export interface PolicyOutcome {
+  policy: string
+  result: 'allow' | 'deny'
+  /** The rule that decided, as written (`deny: ...`), when one did. */
+  rule: string | undefined
+  /** `file:line` of that rule, for the decision log. */
+  where: string | undefined
+  /** Why evaluation failed, when it did (fail closed). */
+  error: string | undefined
 }

@@ -1,4 +1,4 @@
-import type { ResourceSettings } from '../config/compile.js'
+import type { ResourceSettings } from './settings.js'
 import type { CompiledRoute, DocumentRoute, RouteEntry } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, REVOCATION_PATH, wellKnownDocuments } from './metadata.js'

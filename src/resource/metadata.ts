@@ -1,4 +1,4 @@
-import type { ResourceSettings } from '../config/compile.js'
+import type { ResourceSettings } from './settings.js'
 import type { CompiledRoute } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 

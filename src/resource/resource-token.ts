@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { ResourceSettings } from '../config/compile.js'
+import type { ResourceSettings } from './settings.js'
 import type { Identity } from '../identity.js'
 
 /** Resource tokens live briefly: AAuth -11 §6.7 says SHOULD be at most 5 minutes. */

@@ -1,7 +1,6 @@
 import type { AccessLevel } from '../identity.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 import type { CompiledKeyExpression } from '../policy/key-expression.js'
-import type { RouteCors } from '../proxy/cors.js'
 import type { Matchable } from './match.js'
 
 /** A route with everything the request path needs precomputed; never the raw YAML. */
@@ -58,3 +57,20 @@ export interface DocumentRoute extends Matchable {
  * is decided in one place; config compile refuses a route the endpoints would shadow.
  */
 export type RouteEntry = CompiledRoute | DocumentRoute
+
+/**
+ * A route's CORS (README "CORS"; Fetch standard §3.2 "CORS protocol"), answered by
+ * src/proxy/cors.ts. CORS for agents running in a browser (README "CORS"; Fetch standard §3.2 "CORS protocol").
+ * A route lists the origins it serves (`cors.origins`). Only those origins get CORS headers;
+ * for any other the gateway behaves as if CORS did not exist, so the browser refuses to hand
+ * the answer to the page.
+ */
+export interface RouteCors {
+  readonly origins: ReadonlySet<string>
+  /** `Access-Control-Allow-Methods` for a route with `match.methods`; otherwise the method asked for. */
+  readonly methods: string | undefined
+}
+
+export function compileCors(origins: readonly string[], methods: readonly string[] | undefined): RouteCors {
+  return { origins: new Set(origins), methods: methods?.join(', ') }
+}
