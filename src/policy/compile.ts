@@ -1,7 +1,8 @@
 import type { ASTNode, ParseResult } from '@marcbachmann/cel-js'
 import type { ConfigProblem } from '../errors.js'
 import type { PolicyContext } from './context.js'
-import { POLICY_VARIABLES, policyEnvironment, type PolicyVariable } from './environment.js'
+import { POLICY_VARIABLES, type PolicyVariable } from './context.js'
+import { policyEnvironment } from './environment.js'
 
 /**
  * Compiles policy rules once, at load (docs/architecture.md "Policies"): syntax and type errors become ConfigProblems

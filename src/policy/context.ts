@@ -1,5 +1,8 @@
 import type { Identity } from '../identity.js'
-import type { PolicyVariable } from './environment.js'
+
+/** The top-level CEL variables. A rule's `reads` is a subset of these. */
+export const POLICY_VARIABLES = ['aauth', 'request', 'now'] as const
+export type PolicyVariable = (typeof POLICY_VARIABLES)[number]
 
 /**
  * The per-request CEL context (README "Policies"). This is on the hot path, so nothing is built that

@@ -6,9 +6,6 @@ import { AAuthValue, RequestValue } from './context.js'
  * Built once at import; it is never registered into afterwards, so sharing it is safe.
  */
 
-/** The top-level CEL variables. A rule's `reads` is a subset of these. */
-export const POLICY_VARIABLES = ['aauth', 'request', 'now'] as const
-export type PolicyVariable = (typeof POLICY_VARIABLES)[number]
 
 // cel-js spells the timestamp type by its protobuf name; `timestamp` is only the function.
 const TIMESTAMP = 'google.protobuf.Timestamp'

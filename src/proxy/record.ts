@@ -5,8 +5,6 @@ import type { GatewayServices } from '../services.js'
 
 /** The `route` label of requests that matched no route (docs/metrics.md). */
 export const NO_ROUTE = '(none)'
-/** The `route` label of the resource's own documents (`/.well-known/...`). */
-export const WELL_KNOWN = '(well-known)'
 
 /** nginx's code for "the client closed the connection before an answer": logged, never sent. */
 const CLIENT_CLOSED_STATUS = 499

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { setIdentityHeaders } from './identity-headers.js'
 

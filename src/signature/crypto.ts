@@ -36,28 +36,18 @@ function keyInput(entry: AlgorithmEntry, key: KeyObject): KeyObject | VerifyKeyO
 }
 
 /**
- * True when `signature` is `key`'s signature over `base`. Never throws: a wrong length, a key
+ * True when `signature` is `key`'s signature over `base`. Never rejects: a wrong length, a key
  * of the wrong type or an OpenSSL refusal are all just "does not verify".
+ *
+ * The curve arithmetic runs on libuv's thread pool (`crypto.verify` with a callback): on the
+ * request path the event loop keeps serving other connections while a core does it, which is
+ * the largest single cost of a signed request. It is the only form, so what the tests verify
+ * is what the request path runs.
  *
  * The base is encoded as latin1: Node decodes header bytes as latin1, so this gives back the
  * exact bytes the agent signed (UTF-8 would expand any obs-text byte into two).
  */
-export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): boolean {
-  const entry = entryFor(key, signature)
-  if (entry === undefined) return false
-  try {
-    return verify(entry.digest, Buffer.from(base, 'latin1'), keyInput(entry, key.key), signature)
-  } catch {
-    return false
-  }
-}
-
-/**
- * The same check on libuv's thread pool (`crypto.verify` with a callback): on the request path
- * the event loop keeps serving other connections while a core does the curve arithmetic,
- * which is the largest single cost of a signed request.
- */
-export function verifySignatureBytesAsync(key: VerifyKey, base: string, signature: Uint8Array): Promise<boolean> {
+export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): Promise<boolean> {
   const entry = entryFor(key, signature)
   if (entry === undefined) return Promise.resolve(false)
   return new Promise((resolve) => {
