@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { getFresh, serveProcess, type Got } from '../helpers/serve-process.js'
 
@@ -29,7 +29,7 @@ async function startSilentBackend(): Promise<{ url: string; received: unknown[];
 }
 
 describe('serve: SIGTERM drains', () => {
-  let slow: TestBackend
+  let slow: Backend
   let dir: string
   before(async () => {
     slow = await startBackend({ delayMs: 1500 })

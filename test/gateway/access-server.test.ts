@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   callWithToken,
@@ -12,9 +12,9 @@ import {
   resourceTokenOf,
   verifyResourceToken,
 } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 
@@ -23,9 +23,9 @@ describe('four-party authorization: resource.access_server', () => {
   // resource's own access server (auth tokens with `dwk: aauth-access.json`).
   let ps: AgentServer
   let as: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ;[ps, as] = await Promise.all([startAgentServer(), startAgentServer()])

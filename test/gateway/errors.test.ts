@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
-import { closedPort, startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
+import { closedPort } from '../helpers/ports.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const DENY_HWK = `name: no-hwk
 rules:
@@ -13,11 +14,11 @@ rules:
 `
 
 describe('errors that say what to do (and what only the operator learns)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let agent: AgentServer
   let gw: TestGateway
   let down: number
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend()
@@ -61,7 +62,7 @@ describe('errors that say what to do (and what only the operator learns)', () =>
   })
 
   test('a signature that fails for another reason keeps the plain message (the retry never accepts)', async () => {
-    const other = testKey('Ed25519')
+    const other = newKey('Ed25519')
     // Signed over the Host, but by a key other than the one in Signature-Key.
     const headers = signRequest({ method: 'GET', authority: hostOf(), target: '/data/2' }, other, { signatureKey: key.hwk })
     const res = await send(gw, '/data/2', { headers })
@@ -95,7 +96,7 @@ describe('errors that say what to do (and what only the operator learns)', () =>
   })
 
   test('an untrusted token issuer: the decision line names the issuer and the trust list, the client does not', async () => {
-    const agentKey = testKey('Ed25519')
+    const agentKey = newKey('Ed25519')
     const token = await agent.agentToken(agentKey.publicJwk, { sub: 'delegate-1' })
     const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: '/data/3' }, agentKey, { signatureKey: `jwt;jwt="${token}"` })
     const res = await send(gw, '/data/3', { headers })

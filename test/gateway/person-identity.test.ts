@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import { callWithToken, mintPersonToken, newDelegate } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 
@@ -17,9 +17,9 @@ rules:
 describe('a person token alone ("person identity" access, AAuth -11)', () => {
   let agent: AgentServer
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ;[agent, ps] = await Promise.all([startAgentServer(), startAgentServer()])
@@ -54,7 +54,7 @@ describe('a person token alone ("person identity" access, AAuth -11)', () => {
   })
 
   test('is still bound to the agent key: signed by another key it is invalid_signature', async () => {
-    const res = await callWithToken(gw, '/profile', testKey('Ed25519'), await mintPersonToken(ps, RESOURCE, key))
+    const res = await callWithToken(gw, '/profile', newKey('Ed25519'), await mintPersonToken(ps, RESOURCE, key))
     assert.equal(res.status, 401)
     assert.equal(res.headers.get('signature-error'), 'error=invalid_signature')
   })

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import { RESOURCE_KEY_FILE, assertProblem, callWithToken, mintAuthToken, resourceKeyFile } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const REVOCATION = '/aauth/revocation'
@@ -38,7 +38,7 @@ function assertRetryAfter(res: Answer, atMost: number): void {
   assert.ok(Number.isInteger(value) && value >= 1 && value <= atMost, `Retry-After ${res.headers.get('retry-after')}`)
 }
 
-async function startGateway(servers: AgentServer[], backend: TestBackend, revocation: Record<string, number>): Promise<TestGateway> {
+async function startGateway(servers: AgentServer[], backend: Backend, revocation: Record<string, number>): Promise<TestGateway> {
   return startTestGateway(
     {
       resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
@@ -54,9 +54,9 @@ describe('revocation bounds (signatures.revocation)', () => {
   let ps: AgentServer
   let otherPs: AgentServer
   let thirdPs: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
   const revokedTokens: string[] = []
 
   before(async () => {
@@ -122,7 +122,7 @@ describe('revocation bounds (signatures.revocation)', () => {
 
 describe('revocations with an exp beyond any accepted token lifetime', () => {
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {

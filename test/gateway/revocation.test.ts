@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer, type IssuerKey } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer, type IssuerKey } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   assertProblem,
@@ -12,10 +12,10 @@ import {
   newDelegate,
   resourceKeyFile,
 } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
 import { independentlySigned } from '../helpers/independent-signer.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const REVOCATION = '/aauth/revocation'
@@ -26,9 +26,9 @@ describe('the revocation endpoint (AAuth -11 §11.12)', () => {
   let ps: AgentServer
   let otherPs: AgentServer
   let stranger: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ;[agent, ps, otherPs, stranger] = await Promise.all([startAgentServer(), startAgentServer(), startAgentServer(), startAgentServer()])
