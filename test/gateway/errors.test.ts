@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { signRequest } from '../../src/devkit/sign.js'
-import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
-import { startBackend, type Backend } from '../../src/devkit/backend.js'
+import type { AgentServer } from '../../src/devkit/agent-server.js'
+import type { Backend } from '../../src/devkit/backend.js'
 import { closedPort } from '../helpers/ports.js'
-import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { AUTHORITY, send, startTestWorld, type TestGateway, type TestWorld } from '../helpers/gateway.js'
 import { newKey } from '../../src/devkit/keys.js'
 
 const DENY_HWK = `name: no-hwk
@@ -20,16 +20,15 @@ describe('errors that say what to do (and what only the operator learns)', () =>
   let down: number
   const key = newKey('Ed25519')
 
+  let world: TestWorld
+
   before(async () => {
-    backend = await startBackend()
-    agent = await startAgentServer()
-    agent.addKey()
     down = await closedPort()
-    gw = await startTestGateway(
-      {
+    world = await startTestWorld(
+      ({ issuers: [issuer], backend }) => ({
         resource: { issuer: 'https://api.test', authority: AUTHORITY },
         // The agent server may be fetched (insecure_issuers) but is not a trusted agent provider.
-        trust: { agent_providers: [], insecure_issuers: [agent.origin] },
+        trust: { agent_providers: [], insecure_issuers: [issuer?.origin] },
         signatures: { schemes: ['hwk', 'jwt'] },
         policies: 'policies',
         policies_visible: false,
@@ -38,15 +37,14 @@ describe('errors that say what to do (and what only the operator learns)', () =>
           { name: 'denied', match: { path_prefix: '/denied' }, upstream: backend.url, access: 'pseudonymous', policy: 'no-hwk' },
           { name: 'down', match: { path_prefix: '/down' }, upstream: `http://127.0.0.1:${down}`, access: 'open' },
         ],
-      },
-      { 'policies/no-hwk.yaml': DENY_HWK },
+      }),
+      { files: { 'policies/no-hwk.yaml': DENY_HWK } },
     )
+    ;({ backend, gw } = world)
+    agent = world.issuers[0] as AgentServer
+    agent.addKey()
   })
-  after(async () => {
-    await gw.close()
-    await agent.close()
-    await backend.close()
-  })
+  after(() => world.close())
 
   const hostOf = (): string => new URL(gw.url).host
 
