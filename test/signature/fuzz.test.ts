@@ -8,7 +8,7 @@ import { checkContentDigest } from '../../src/signature/digest.js'
 import { parseLegacySignatureKey } from '../../src/signature/legacy.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignedRequest } from '../../src/signature/types.js'
-import { testKeyPair } from './support/keys.js'
+import { testKeyPair } from '../helpers/signature-keys.js'
 import { prng } from '../helpers/prng.js'
 
 /** Every malformed input must end as a SignatureError (a 401), never a crash (a 500). */
