@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { closedPort } from '../helpers/ports.js'
 
 /**
  * The README quick start, run as written: the commands are read out of its first `sh` block, so
@@ -30,13 +30,7 @@ function quickStartCommands(readme: string): string[] {
     .filter((line) => line !== '')
 }
 
-async function freePort(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((r) => server.close(() => r()))
-  return String(port)
-}
+const freePort = async (): Promise<string> => String(await closedPort())
 
 interface Shell {
   child: ChildProcess
