@@ -8,7 +8,10 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+# The developer kit (src/devkit: agent server, person server, echo backend, request signer) is
+# not shipped (README "The developer kit"); only its key maker stays, for `aauth-gateway keygen`.
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev \
+  && find dist/src/devkit -type f ! -name keys.js -delete
 
 # Runtime stage: compiled code, production dependencies, default config and policies; non-root.
 FROM node:22-bookworm-slim

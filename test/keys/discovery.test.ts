@@ -5,7 +5,7 @@ import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { Discovery } from '../../src/keys/discovery.js'
 import type { CacheResult, FetchResult, JwksCacheOptions } from '../../src/keys/jwks-cache.js'
 import type { FetchPolicy, ServerKeyQuery } from '../../src/keys/types.js'
-import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 
 let agent: AgentServer
 beforeEach(async () => { agent = await startAgentServer() })

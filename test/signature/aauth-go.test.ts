@@ -8,7 +8,7 @@ import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignatureAlgorithm, SignedRequest } from '../../src/signature/types.js'
 import { verifyRequestSignature } from '../../src/signature/verify.js'
 import { readVector } from '../helpers/vectors.js'
-import { verifyKeyFromJwk } from './support/keys.js'
+import { verifyKeyFromJwk } from '../helpers/signature-keys.js'
 
 /**
  * aauth-dev/aauth-go conformance vectors (shared/vectors/aauth-go, see its README caveats):

@@ -8,7 +8,7 @@ import { verifySignatureBytes } from '../../src/signature/crypto.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignedRequest, VerifyKey } from '../../src/signature/types.js'
 import { readVector } from '../helpers/vectors.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 /** The shape of `shared/vectors/rfc9421-b26.json`. */
 interface B26Vector {

@@ -6,15 +6,15 @@ import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { jwkThumbprint } from '../../src/keys/jwk.js'
 import type { ResolveContext } from '../../src/keys/types.js'
 import { verifyToken } from '../../src/tokens/index.js'
-import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 let agent: AgentServer
 before(async () => { agent = await startAgentServer() })
 after(() => agent.close())
 
-const delegate = testKey('Ed25519')
+const delegate = newKey('Ed25519')
 const cnf = (): Record<string, unknown> => ({ ...delegate.publicJwk })
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -63,7 +63,7 @@ test('an aa-agent+jwt resolves to its cnf.jwk and identifies agent and delegate'
 
 test('ES256 issuer keys and ES256 confirmation keys work too', async () => {
   const es = agent.addKey('ES256')
-  const holder = testKey('ES256')
+  const holder = newKey('ES256')
   const token = await agent.agentToken({ ...holder.publicJwk }, {}, { key: es })
   const { key } = await verifyToken(token, context())
   assert.equal(key.alg, 'ES256')
@@ -103,9 +103,9 @@ test('an untrusted issuer is refused with invalid_jwt and never fetched', async 
 })
 
 test('a token signed by a key that is not in the JWKS is refused', async () => {
-  const outsider = { ...testKey('Ed25519'), kid: 'not-published' }
+  const outsider = { ...newKey('Ed25519'), kid: 'not-published' }
   await refuses(await agent.agentToken(cnf(), {}, { key: outsider }), 'unknown_key')
-  const impostor = { ...testKey('Ed25519'), kid: agent.keys[0]!.kid }
+  const impostor = { ...newKey('Ed25519'), kid: agent.keys[0]!.kid }
   await refuses(await agent.agentToken(cnf(), {}, { key: impostor }), 'invalid_jwt')
 })
 
@@ -126,7 +126,7 @@ test('RFC 8725 alg traps are refused before any fetch: none, HS256 with the publ
 
 test('alg/kty mismatch: a header alg other than the issuer key alg is refused', async () => {
   const claims = { iss: agent.origin, dwk: 'aauth-agent.json', sub: 's', iat: now(), exp: now() + 60, cnf: { jwk: cnf() } }
-  const es = testKey('ES256')
+  const es = newKey('ES256')
   const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: agent.keys[0]!.kid, typ: 'aa-agent+jwt' }).sign(es.privateKey)
   await refuses(forged, 'invalid_jwt')
 })
@@ -152,7 +152,7 @@ test('when a cached key fails to verify, the JWKS is refreshed once and the toke
   const ctx = resolveContext(context().config, { serviceOptions: { refreshCooldownSeconds: 1 } })
   const original = agent.keys[0]!
   await verifyToken(await agent.agentToken(cnf()), ctx)
-  const reissued = { ...testKey('Ed25519'), kid: original.kid }
+  const reissued = { ...newKey('Ed25519'), kid: original.kid }
   agent.keys[0] = reissued
   try {
     const token = await agent.agentToken(cnf(), {}, { key: reissued })
