@@ -48,6 +48,12 @@ export type LocalReason =
   | 'rate_limited'
   /** The state store (docs/state-store.md) cannot be reached, or did not answer within `store.timeout`. */
   | 'store_unavailable'
+  /** Authorization endpoint (AAuth -11 "Authorization Endpoint Error Responses"): a scope the resource does not publish. */
+  | 'invalid_scope'
+  /** Authorization endpoint: an `account` the person of the person token does not hold. */
+  | 'invalid_account'
+  /** Authorization endpoint: the person token is malformed, expired, revoked or not verifiable. */
+  | 'invalid_person_token'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values

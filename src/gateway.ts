@@ -38,6 +38,8 @@ export interface GatewayOptions {
   store?: StateStore
   /** Members added to every decision line (a cluster worker's `worker: pid`). */
   decisionFields?: Readonly<Record<string, string | number>>
+  /** The wall clock in ms for session tokens (`Date.now` by default); tests of expiry inject one. */
+  clock?: () => number
 }
 
 export interface RunningGateway {
@@ -104,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log: options.log ?? new LoggerDecisionLog(logs.decisions, options.decisionFields),
     logger: logs.ops,
     lifecycle,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   }
   const forwarder = new UndiciForwarder()
   const proxy = createProxyListener(reloader, services, forwarder, current.resource.limits)

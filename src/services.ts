@@ -21,6 +21,11 @@ export interface GatewayServices {
   /** Operational lines: errors, warnings, reloads (src/log/logger.ts). */
   readonly logger: OpsLog
   readonly lifecycle: Lifecycle
+  /**
+   * The wall clock in milliseconds, for what the gateway issues and checks itself (session
+   * tokens, docs/protocol.md "Resource-managed access"); `Date.now` unless a test injects one.
+   */
+  readonly clock?: () => number
 }
 
 /** Where the listener is in its life (README "Operations"): set by shutdown, read per request. */

@@ -123,7 +123,14 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
     names.add(r.name)
   })
-  const reserved = reservedPaths(config.resource.signing_key !== undefined)
+  const grantName = config.resource.authorization?.grant
+  const grant = grantName === undefined ? undefined : policies.get(grantName)
+  if (grantName !== undefined && grant === undefined) problem(['resource', 'authorization', 'grant'], `no policy named "${grantName}"`)
+  if (grantName !== undefined && config.resource.signing_key === undefined) {
+    // A refused grant answers with a resource token, which needs the key to sign it.
+    problem(['resource', 'authorization'], 'the authorization endpoint needs resource.signing_key (a refused grant answers with a resource token)')
+  }
+  const reserved = reservedPaths(config.resource.signing_key !== undefined, grantName !== undefined)
   config.routes.forEach((r, i) => {
     const prefix = r.match.path_prefix.length > 1 ? r.match.path_prefix.replace(/\/$/, '') : r.match.path_prefix
     if (reserved.includes(prefix)) {
@@ -132,7 +139,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const resource = resourceSettings(config, signingKey)
+  const resource = resourceSettings(config, signingKey, grant)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
@@ -215,7 +222,8 @@ function compileRoute(
   }
 }
 
-function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceSettings {
+function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined, grant: CompiledPolicy | undefined): ResourceSettings {
+  const authorization = config.resource.authorization
   const issuer = config.resource.issuer.replace(/\/+$/, '')
   return {
     issuer,
@@ -226,6 +234,8 @@ function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undef
     scopes: config.resource.scopes,
     signingKey,
     accessServer: config.resource.access_server,
+    authorization:
+      authorization === undefined || grant === undefined ? undefined : { grant, sessionLifetime: authorization.session_lifetime },
   }
 }
 

@@ -37,6 +37,18 @@ const resource = z
     access_server: origin.optional(),
     /** scope -> description, published as `scope_descriptions`. */
     scopes: z.record(z.string(), z.string()).default({}),
+    /**
+     * The authorization endpoint (AAuth -11 "Authorization Endpoint Request"), served at
+     * `/aauth/authorize` when set: `grant` names the policy that decides whether the gateway
+     * grants the scopes itself (a session token), `session_lifetime` how long a session lives.
+     */
+    authorization: z
+      .object({
+        grant: z.string().min(1),
+        session_lifetime: seconds.max(86400).default(600),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
 

@@ -16,10 +16,10 @@ export async function checkBodyDigest(ctx: RequestContext): Promise<void> {
 }
 
 /**
- * Buffers the request body up to `limit` bytes. A declared or actual size beyond it is a 413;
+ * Buffers the request body up to `limit` bytes (also for the authorization endpoint, whose body it reads). A declared or actual size beyond it is a 413;
  * a client that sends nothing for `idleMs` is answered 408; neither is read further.
  */
-function readBody(ctx: RequestContext, limit: number, idleMs: number): Promise<Buffer> {
+export function readBody(ctx: RequestContext, limit: number, idleMs: number): Promise<Buffer> {
   const { req } = ctx
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > limit) return Promise.reject(new LocalReplyError('body_too_large', `request body exceeds ${limit} bytes`))

@@ -10,6 +10,7 @@ import { routeStages } from '../pipeline/stages.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
 import { handleRevocation } from '../resource/revocation-endpoint.js'
+import { handleAuthorization } from '../resource/authorization-endpoint.js'
 import type { DocumentRoute } from '../routes/route.js'
 import { record, recordEnd } from './record.js'
 import { answerPreflight, corsHeaders } from './cors.js'
@@ -65,6 +66,7 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
     }
     if (entry.kind === 'document') return serveDocument(ctx, entry)
     if (entry.kind === 'revocation') return await revoke(ctx)
+    if (entry.kind === 'authorization') return await authorize(ctx)
     for (const stage of routeStages) await stage(ctx)
     return entry
   } catch (err) {
@@ -81,6 +83,19 @@ function observeUpstream(ctx: RequestContext, route: string, statusClass: string
 async function revoke(ctx: RequestContext): Promise<undefined> {
   await handleRevocation(ctx)
   ctx.res.writeHead(200, { 'content-length': 0, 'cache-control': 'no-store' }).end()
+  record(ctx, 200, 'allow', 'ok')
+  return undefined
+}
+
+/** The authorization endpoint answers 200 JSON (and `AAuth-Access` when it granted), or a local reply. */
+async function authorize(ctx: RequestContext): Promise<undefined> {
+  const settings = ctx.snapshot.resource.authorization
+  if (settings === undefined) throw new Error('authorization endpoint routed without resource.authorization')
+  const answer = await handleAuthorization(ctx, settings, (ctx.services.clock ?? Date.now)())
+  const body = JSON.stringify(answer.body)
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) }
+  if (answer.sessionToken !== undefined) headers['aauth-access'] = answer.sessionToken
+  ctx.res.writeHead(200, headers).end(body)
   record(ctx, 200, 'allow', 'ok')
   return undefined
 }

@@ -1,7 +1,7 @@
 import type { ResourceSettings } from './settings.js'
 import type { CompiledRoute, DocumentRoute, RouteEntry } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
-import { RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, REVOCATION_PATH, wellKnownDocuments } from './metadata.js'
+import { AUTHORIZATION_PATH, RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, REVOCATION_PATH, wellKnownDocuments } from './metadata.js'
 
 /** The `route` label of the resource's own documents. */
 export const DOCUMENT_ROUTE_NAME = '(well-known)'
@@ -12,8 +12,9 @@ export const DOCUMENT_ROUTE_NAME = '(well-known)'
  * exact path; a configured route whose `path_prefix` is one of them is a config error (README
  * "Routes"), while a route with a shorter prefix (`/`, `/.well-known`) keeps every other path.
  */
-export function reservedPaths(signingKeyConfigured: boolean): readonly string[] {
-  return signingKeyConfigured ? [RESOURCE_METADATA_PATH, RESOURCE_JWKS_PATH, REVOCATION_PATH] : [RESOURCE_METADATA_PATH]
+export function reservedPaths(signingKeyConfigured: boolean, authorizationConfigured = false): readonly string[] {
+  const paths = signingKeyConfigured ? [RESOURCE_METADATA_PATH, RESOURCE_JWKS_PATH, REVOCATION_PATH] : [RESOURCE_METADATA_PATH]
+  return authorizationConfigured ? [...paths, AUTHORIZATION_PATH] : paths
 }
 
 /** The resource's own endpoints as routing-table entries, for the configured routes given. */
@@ -21,6 +22,7 @@ export function resourceEndpoints(resource: ResourceSettings, routes: readonly C
   const entries: RouteEntry[] = []
   for (const [path, body] of wellKnownDocuments(resource, routes)) entries.push(documentRoute(path, body))
   if (resource.signingKey) entries.push(REVOCATION_ROUTE)
+  if (resource.authorization) entries.push(AUTHORIZATION_ROUTE)
   return entries
 }
 
@@ -34,23 +36,39 @@ function documentRoute(path: string, body: string): DocumentRoute {
  * `content-digest` and `content-type`, verified like a route and never forwarded. It takes every
  * method, so that anything but POST gets 405 with `Allow: POST` rather than reaching a route.
  */
-const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
-  kind: 'revocation' as const,
-  name: 'revocation',
-  host: undefined,
-  pathPrefix: REVOCATION_PATH,
-  exact: true,
-  methods: undefined,
-  upstream: new URL('http://0.0.0.0/'),
-  upstreamOrigin: 'http://0.0.0.0',
-  upstreamPathPrefix: '',
-  access: 'identified' as const,
-  policy: undefined,
-  scopes: Object.freeze([]),
-  requiredComponents: Object.freeze([...ALWAYS_REQUIRED_COMPONENTS, 'content-digest', 'content-type']),
-  mode: 'enforce' as const,
-  stripSignatureHeaders: false,
-  timeoutMs: 0,
-  rateLimit: undefined,
-  cors: undefined,
-})
+const REVOCATION_ROUTE: CompiledRoute = ownEndpoint('revocation', REVOCATION_PATH, [
+  ...ALWAYS_REQUIRED_COMPONENTS,
+  'content-digest',
+  'content-type',
+])
+
+/**
+ * The authorization endpoint (AAuth -11 "Authorization Endpoint Request"): a signed POST with a
+ * person token, verified like a route and answered by the gateway (src/resource/authorization-endpoint.ts).
+ * It requires only the four components the draft mandates; a `content-digest` the agent covers is
+ * checked against the body.
+ */
+const AUTHORIZATION_ROUTE: CompiledRoute = ownEndpoint('authorization', AUTHORIZATION_PATH, ALWAYS_REQUIRED_COMPONENTS)
+
+function ownEndpoint(kind: 'revocation' | 'authorization', path: string, components: readonly string[]): CompiledRoute {
+  return Object.freeze({
+    kind,
+    name: kind,
+    host: undefined,
+    pathPrefix: path,
+    exact: true,
+    methods: undefined,
+    upstream: new URL('http://0.0.0.0/'),
+    upstreamOrigin: 'http://0.0.0.0',
+    upstreamPathPrefix: '',
+    access: 'identified' as const,
+    policy: undefined,
+    scopes: Object.freeze([]),
+    requiredComponents: Object.freeze([...components]),
+    mode: 'enforce' as const,
+    stripSignatureHeaders: false,
+    timeoutMs: 0,
+    rateLimit: undefined,
+    cors: undefined,
+  })
+}

@@ -6,6 +6,8 @@ export const RESOURCE_METADATA_PATH = '/.well-known/aauth-resource.json'
 export const RESOURCE_JWKS_PATH = '/.well-known/aauth-resource-jwks.json'
 /** Where the resource's `revocation_endpoint` is served (on the proxy listener). */
 export const REVOCATION_PATH = '/aauth/revocation'
+/** Where the resource's `authorization_endpoint` is served, with `resource.authorization`. */
+export const AUTHORIZATION_PATH = '/aauth/authorize'
 
 /**
  * The documents the proxy listener publishes at the resource's own origin, path -> JSON body:
@@ -34,5 +36,6 @@ function resourceMetadata(r: ResourceSettings, routes: readonly CompiledRoute[])
     metadata.jwks_uri = r.issuer + RESOURCE_JWKS_PATH
     metadata.revocation_endpoint = r.issuer + REVOCATION_PATH
   }
+  if (r.authorization) metadata.authorization_endpoint = r.issuer + AUTHORIZATION_PATH
   return metadata
 }

@@ -1,5 +1,6 @@
 import type { ResourceKey } from '../config/resource-key.js'
 import type { ResourceConfigView } from '../config/view.js'
+import type { CompiledPolicy } from '../policy/compile.js'
 
 /**
  * The resource's own settings, compiled: the view verification reads, plus its scope
@@ -9,4 +10,12 @@ export interface ResourceSettings extends ResourceConfigView {
   readonly scopes: Readonly<Record<string, string>>
   readonly signingKey: ResourceKey | undefined
   readonly accessServer: string | undefined
+  /** The authorization endpoint and its sessions (`resource.authorization`), when configured. */
+  readonly authorization: AuthorizationSettings | undefined
+}
+
+/** `resource.authorization`, compiled: the grant policy itself and the session lifetime in seconds. */
+export interface AuthorizationSettings {
+  readonly grant: CompiledPolicy
+  readonly sessionLifetime: number
 }

@@ -8,8 +8,10 @@ export interface CompiledRoute extends Matchable {
   /**
    * `upstream`: a configured route, forwarded after the stages. `revocation`: the resource's
    * revocation endpoint, verified like a route and answered by the gateway (AAuth -11 §11.12).
+   * `authorization`: the resource's authorization endpoint, likewise (AAuth -11 "Authorization
+   * Endpoint Request").
    */
-  readonly kind: 'upstream' | 'revocation'
+  readonly kind: 'upstream' | 'revocation' | 'authorization'
   readonly name: string
   readonly upstream: URL
   /** `scheme://host:port` of the upstream, what the forwarder's connection pool is keyed by. */
