@@ -4,7 +4,7 @@
  */
 
 /** The AAuth progressive ladder, weakest first. The index is the strength. */
-export const ACCESS_LEVELS = ['open', 'pseudonymous', 'identified', 'authorized'] as const
+export const ACCESS_LEVELS = ['open', 'pseudonymous', 'identified', 'authorized', 'session-token'] as const
 export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 
 /** What a request proved: `none` when unsigned. */

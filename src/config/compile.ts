@@ -130,6 +130,11 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     // A refused grant answers with a resource token, which needs the key to sign it.
     problem(['resource', 'authorization'], 'the authorization endpoint needs resource.signing_key (a refused grant answers with a resource token)')
   }
+  config.routes.forEach((r, i) => {
+    if (r.access === 'session-token' && grantName === undefined) {
+      problem(['routes', i, 'access'], 'a session-token route needs resource.authorization (the endpoint that issues sessions)')
+    }
+  })
   const reserved = reservedPaths(config.resource.signing_key !== undefined, grantName !== undefined)
   config.routes.forEach((r, i) => {
     const prefix = r.match.path_prefix.length > 1 ? r.match.path_prefix.replace(/\/$/, '') : r.match.path_prefix

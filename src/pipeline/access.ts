@@ -5,7 +5,9 @@ import { routeOf } from './route.js'
 import { authorizedChallenge } from './challenge.js'
 
 const HAVE: Record<IdentityLevel, number> = { none: 0, pseudonymous: 1, identified: 2, authorized: 3 }
-const NEED: Record<AccessLevel, number> = { open: 0, pseudonymous: 1, identified: 2, authorized: 3 }
+// `session-token` (AAuth -11 resource-managed access): the session stage (./session.ts) already
+// decided; a request that reaches here on such a route holds a session.
+const NEED: Record<AccessLevel, number> = { open: 0, pseudonymous: 1, identified: 2, authorized: 3, 'session-token': 3 }
 
 /**
  * Compares what the request proved with what the route asks (docs/configuration.md `routes[].access`, the AAuth ladder).

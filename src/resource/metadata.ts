@@ -26,7 +26,11 @@ function resourceMetadata(r: ResourceSettings, routes: readonly CompiledRoute[])
   const metadata: Record<string, unknown> = {
     issuer: r.issuer,
     // Advisory only (the runtime AAuth-Requirement is what counts): the strongest mode any route uses.
-    access_mode: routes.some((route) => route.access === 'authorized') ? 'auth-token' : 'agent-token',
+    access_mode: routes.some((route) => route.access === 'authorized')
+      ? 'auth-token'
+      : routes.some((route) => route.access === 'session-token')
+        ? 'session-token'
+        : 'agent-token',
     signature_window: r.signatures.window,
     accept_signature_algs: r.signatures.algorithms,
     scope_descriptions: r.scopes,

@@ -27,7 +27,7 @@ export interface TestGateway extends RunningGateway {
 export async function startTestGateway(
   config: Record<string, unknown>,
   files: Record<string, string> = {},
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; clock?: () => number } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'aauth-gw-'))
   for (const [name, text] of Object.entries(files)) {
@@ -42,7 +42,13 @@ export async function startTestGateway(
   const log: DecisionLog = { write: (e) => void decisions.push(e) }
   const opsLines: Record<string, unknown>[] = []
   const operational = { write: (line: string) => void opsLines.push(JSON.parse(line) as Record<string, unknown>) }
-  const gw = await startGateway({ configFile, log, env: options.env ?? {}, logDestinations: { operational } })
+  const gw = await startGateway({
+    configFile,
+    log,
+    env: options.env ?? {},
+    logDestinations: { operational },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  })
   const close = gw.close.bind(gw)
   return Object.assign(gw, {
     close: async () => {
