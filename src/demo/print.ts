@@ -9,10 +9,11 @@ const RULE = '='.repeat(80)
 const THIN = '-'.repeat(80)
 /** Long values (tokens, signatures) are cut to this many characters. */
 const SHORT = 60
-const SHOWN_HEADERS = ['aauth-requirement', 'signature-error', 'accept-signature-scheme', 'accept-signature-alg']
+const SHOWN_HEADERS = ['aauth-requirement', 'aauth-access', 'signature-error', 'accept-signature-scheme', 'accept-signature-alg']
 const SENT_HEADERS: Record<string, string> = {
   'content-type': 'Content-Type',
   'content-digest': 'Content-Digest',
+  authorization: 'Authorization',
   'signature-input': 'Signature-Input',
   signature: 'Signature',
   'signature-key': 'Signature-Key',

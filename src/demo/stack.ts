@@ -10,8 +10,8 @@ import { startAgentServer, type AgentServer } from '../devkit/agent-server.js'
 import { startPersonServer, type PersonServer } from '../devkit/person-server.js'
 
 /** The gateway's routes in this demo, one per rung of the AAuth ladder (plus a step-up one). */
-export const PATHS = { pseudonymous: '/hello', identified: '/data', authorized: '/records', admin: '/admin' } as const
-export const SCOPES = { authorized: 'data.write', admin: 'data.admin' } as const
+export const PATHS = { pseudonymous: '/hello', identified: '/data', authorized: '/records', admin: '/admin', session: '/notes' } as const
+export const SCOPES = { authorized: 'data.write', admin: 'data.admin', session: 'notes.read' } as const
 
 /** Everything the demo runs, on loopback with ephemeral ports. */
 export interface DemoStack {
@@ -68,6 +68,7 @@ function writeGatewayFiles(dir: string, agentServer: string): string {
   writeFileSync(join(dir, 'resource.jwk.json'), JSON.stringify(key), { mode: 0o600 })
   mkdirSync(join(dir, 'policies'))
   writeFileSync(join(dir, 'policies', 'delegates.yaml'), policy(agentServer))
+  writeFileSync(join(dir, 'policies', 'grant.yaml'), GRANT_POLICY)
   return join(dir, 'gateway.yaml')
 }
 
@@ -79,7 +80,9 @@ function gatewayConfig(issuer: string, agent: string, ps: string, backend: strin
     resource: {
       issuer,
       signing_key: 'resource.jwk.json',
-      scopes: { [SCOPES.authorized]: 'Change data', [SCOPES.admin]: 'Administer data' },
+      scopes: { [SCOPES.authorized]: 'Change data', [SCOPES.admin]: 'Administer data', [SCOPES.session]: 'Read notes' },
+      // Resource-managed access: the gateway grants sessions itself to anyone the policy allows.
+      authorization: { grant: 'grant', session_lifetime: 600 },
     },
     trust: { agent_providers: [agent], person_servers: [ps], insecure_issuers: [agent, ps] },
     policies: 'policies',
@@ -88,9 +91,19 @@ function gatewayConfig(issuer: string, agent: string, ps: string, backend: strin
       { name: 'data', match: { path_prefix: PATHS.identified }, upstream: backend, access: 'identified', policy: 'delegates' },
       { name: 'records', match: { path_prefix: PATHS.authorized }, upstream: backend, access: 'authorized', scopes: [SCOPES.authorized] },
       { name: 'admin', match: { path_prefix: PATHS.admin }, upstream: backend, access: 'authorized', scopes: [SCOPES.admin] },
+      { name: 'notes', match: { path_prefix: PATHS.session }, upstream: backend, access: 'session-token', scopes: [SCOPES.session] },
     ],
   }
 }
+
+/** The `resource.authorization.grant` policy: a person a person server vouches for is granted a session. */
+const GRANT_POLICY = [
+  '# Sessions for any person the person token names (the demo person server approves everyone).',
+  'name: grant',
+  'rules:',
+  `  - allow: 'aauth.user != ""'`,
+  '',
+].join('\n')
 
 function policy(agentServer: string): string {
   return [

@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from 'jose'
 import { AUTHORIZED_STEPS } from './authorized.js'
+import { SESSION_STEPS } from './session.js'
 import type { Delegate } from './delegate.js'
 import { backendSaw, expectRequirement, expectSignatureError } from './observe.js'
 import { short } from './print.js'
@@ -137,4 +138,5 @@ export const STEPS: readonly Step[] = [
   expired,
   revoked,
   ...AUTHORIZED_STEPS,
+  ...SESSION_STEPS,
 ]

@@ -17,7 +17,7 @@ describe('aauth-gateway demo', () => {
       result.results.map((r) => r.passed),
       result.results.map(() => true),
     )
-    assert.equal(result.results.length, 9)
+    assert.equal(result.results.length, 10)
     for (const line of [
       'TEST 1: Delegate Requests Agent Token',
       'header: {"alg":"Ed25519","typ":"aa-agent+jwt","kid":"agent-key-1"}',
@@ -33,7 +33,10 @@ describe('aauth-gateway demo', () => {
       'header: {"alg":"Ed25519","typ":"aa-resource+jwt","kid":"resource-key-1"}',
       'x-aauth-scope: data.write\n',
       'x-aauth-scope: data.write data.admin\n',
-      'Total: 9 | Passed: 9 | Failed: 0',
+      'TEST 10: Resource-Managed Access: Authorization Endpoint and Session Token',
+      'AAuth-Access: ',
+      'x-aauth-scope: notes.read\n',
+      'Total: 10 | Passed: 10 | Failed: 0',
     ]) {
       assert.ok(out.includes(line), `the transcript shows ${JSON.stringify(line)}`)
     }
@@ -53,6 +56,6 @@ describe('aauth-gateway demo', () => {
       })
     })
     assert.equal(code, 0, stdout)
-    assert.match(stdout, /Total: 9 \| Passed: 9 \| Failed: 0/)
+    assert.match(stdout, /Total: 10 \| Passed: 10 \| Failed: 0/)
   })
 })
