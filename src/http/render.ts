@@ -73,9 +73,9 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
   store_full: { status: 503, error: 'temporarily_unavailable', title: 'Service Unavailable', decision: 'error' },
   rate_limited: { status: 429, error: 'rate_limited', title: 'Too Many Requests', decision: 'error' },
   store_unavailable: { status: 503, error: 'store_unavailable', title: 'Service Unavailable', decision: 'error' },
-  invalid_scope: { status: 400, error: 'invalid_scope', title: 'Bad Request', decision: 'deny' },
-  invalid_account: { status: 400, error: 'invalid_account', title: 'Bad Request', decision: 'deny' },
-  invalid_person_token: { status: 400, error: 'invalid_person_token', title: 'Bad Request', decision: 'deny' },
+  invalid_scope: { status: 400, error: 'invalid_scope', title: 'Bad Request', decision: 'error' },
+  invalid_account: { status: 400, error: 'invalid_account', title: 'Bad Request', decision: 'error' },
+  invalid_person_token: { status: 400, error: 'invalid_person_token', title: 'Bad Request', decision: 'error' },
 }
 
 /**
