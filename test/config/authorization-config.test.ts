@@ -40,7 +40,7 @@ describe('resource.authorization and session-token routes (docs/configuration.md
     assert.deepEqual(await problemsOf(unknown), ['5 resource.authorization.grant: no policy named "nobody"'])
     const keyless = configFile('  authorization: { grant: grant }\n', sessionRoute)
     assert.deepEqual(await problemsOf(keyless), [
-      '5 resource.authorization: the authorization endpoint needs resource.signing_key (a refused grant answers with a resource token)',
+      '4 resource.authorization: the authorization endpoint needs resource.signing_key (a refused grant answers with a resource token)',
     ])
   })
 
