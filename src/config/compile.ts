@@ -10,7 +10,8 @@ import { loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
 import type { ResourceConfigView } from './view.js'
-import { wellKnownDocuments } from '../resource/metadata.js'
+import { resourceLink, wellKnownDocuments } from '../resource/metadata.js'
+import { mintsResourceTokens } from '../resource/access-mode.js'
 import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
@@ -46,6 +47,8 @@ export interface CompiledRoute extends Matchable {
   readonly rateLimit: CompiledRateLimit | undefined
   /** The browser origins this route answers CORS for, when it has `cors` (src/proxy/cors.ts). */
   readonly cors: RouteCors | undefined
+  /** `deferred`: the 202 form of `requirement=auth-token` for agents that ask to wait (docs/access-modes.md). */
+  readonly deferred?: boolean
 }
 
 /** A route's rate limit, compiled: its expression, and its `RateLimit-Policy` value built once. */
@@ -73,6 +76,10 @@ export interface ResourceIdentity extends ResourceConfigView {
   readonly scopes: Readonly<Record<string, string>>
   readonly signingKey: ResourceKey | undefined
   readonly accessServer: string | undefined
+  /** `resource.name`, `resource.description`, `resource.authorization_endpoint` (metadata only). */
+  readonly name?: string
+  readonly description?: string
+  readonly authorizationEndpoint?: string
 }
 
 /** One immutable, compiled view of the config. A reload builds a new one and swaps it whole. */
@@ -96,6 +103,11 @@ export interface Snapshot {
   readonly policiesDir: string | undefined
   /** Documents served at the resource's origin: path -> JSON body (src/resource/metadata.ts). */
   readonly wellKnown: ReadonlyMap<string, string>
+  /**
+   * The `Link: <...>; rel="aauth-resource"` value every answer carries (-11 §11.2.5), or
+   * `undefined` when `resource.issuer` is not a server identifier the relation may name.
+   */
+  readonly resourceLink?: string
   readonly accept: AcceptHeaders
   /** Whether a 403 body names the policy and rule (`policies_visible`). */
   readonly policiesVisible: boolean
@@ -161,7 +173,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
   const routes = config.routes.map((r, i) =>
-    compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined, (source, path) =>
+    compileRoute(r, i, policies, problem, config.resource, (source, path) =>
       compileKeyExpression(source, { file, line: lineOf(path), key: path.join('.') }, problems),
     ),
   )
@@ -185,6 +197,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     },
     routes: new RouteTable(routes),
     wellKnown: wellKnownDocuments(resource, routes),
+    resourceLink: resourceLink(resource.issuer),
     routeNames: routes.map((r) => r.name),
     policies,
     policiesDir,
@@ -216,12 +229,21 @@ function compileRoute(
   index: number,
   policies: ReadonlyMap<string, CompiledPolicy>,
   problem: (path: (string | number)[], message: string) => void,
-  signingKeyConfigured: boolean,
+  resourceConfig: GatewayConfig['resource'],
   compileKey: (source: string, path: (string | number)[]) => CompiledKeyExpression | undefined,
 ): CompiledRoute {
   const policy = r.policy === undefined ? undefined : policies.get(r.policy)
-  if (r.access === 'authorized' && !signingKeyConfigured) {
-    problem(['routes', index, 'access'], 'access: authorized needs resource.signing_key (to mint resource tokens)')
+  if (mintsResourceTokens(r.access) && resourceConfig.signing_key === undefined) {
+    problem(['routes', index, 'access'], `access: ${r.access} needs resource.signing_key (to mint resource tokens)`)
+  }
+  // A resource token may only name published scopes (AAuth -11 §11.10), so a route may only ask for those.
+  r.scopes.forEach((scope, i) => {
+    if (!Object.hasOwn(resourceConfig.scopes, scope)) {
+      problem(['routes', index, 'scopes', i], `scope "${scope}" is not published in resource.scopes; add it there (with its description) or remove it here`)
+    }
+  })
+  if (r.deferred && !mintsResourceTokens(r.access)) {
+    problem(['routes', index, 'deferred'], `deferred applies to access: auth-token or session-token routes, not ${r.access}`)
   }
   if (r.policy !== undefined && policy === undefined) {
     problem(['routes', index, 'policy'], `no policy named "${r.policy}"`)
@@ -252,6 +274,7 @@ function compileRoute(
         ? undefined
         : { requests: limit.requests, per: limit.per, key, policyHeader: `"default";q=${limit.requests};w=${limit.per}` },
     cors: r.cors === undefined ? undefined : compileCors(r.cors.origins, r.match.methods),
+    deferred: r.deferred,
   }
 }
 
@@ -266,6 +289,9 @@ function resourceIdentity(config: GatewayConfig, signingKey: ResourceKey | undef
     scopes: config.resource.scopes,
     signingKey,
     accessServer: config.resource.access_server,
+    name: config.resource.name,
+    description: config.resource.description,
+    authorizationEndpoint: config.resource.authorization_endpoint,
   }
 }
 

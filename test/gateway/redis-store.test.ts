@@ -42,7 +42,7 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
   before(async () => {
     ;[redis, backend, ps] = await Promise.all([startRedis(), startBackend(), startAgentServer()])
     const config = {
-      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
       trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
       store: { type: 'redis', url: redis.url, key_prefix: 'two:' },
       routes: routes(backend.url, true),

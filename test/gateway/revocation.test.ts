@@ -35,7 +35,7 @@ describe('the revocation endpoint (AAuth -11 §11.12)', () => {
     backend = await startBackend()
     gw = await startTestGateway(
       {
-        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
         trust: {
           agent_providers: [agent.origin],
           person_servers: [ps.origin, otherPs.origin],
