@@ -1,4 +1,6 @@
+import type { CompiledRoute } from '../config/compile.js'
 import { RequirementError } from '../errors.js'
+import { deferChallenge } from '../resource/deferred.js'
 import type { IdentityLevel } from '../identity.js'
 import { routeAccess } from '../resource/access-mode.js'
 import type { RequestContext } from './context.js'
@@ -25,7 +27,19 @@ const HAVE: Record<IdentityLevel, number> = { none: 0, pseudonymous: 1, identifi
  *    is enforced as `auth-token`, and `requirement=interaction` is never sent.
  */
 export async function checkAccess(ctx: RequestContext): Promise<void> {
-  const route = routeOf(ctx)
+  await checkRouteAccess(ctx, routeOf(ctx), true)
+}
+
+/**
+ * The access check of `route`; with `defer`, an `auth-token` challenge takes its `202` form
+ * where the route and the agent allow it (src/resource/deferred.ts). A poll of a pending URL
+ * checks the held request's route without deferring again.
+ */
+export async function checkRouteAccess(ctx: RequestContext, route: CompiledRoute, defer: boolean): Promise<void> {
+  const challenge = async (missing?: readonly string[]): Promise<RequirementError> => {
+    const c = await authorizedChallenge(ctx, route, missing)
+    return defer ? deferChallenge(ctx, route, c) : c
+  }
   const mode = routeAccess(route.access)
   const { level } = ctx.identity
   if (mode === 'open') return
@@ -41,14 +55,14 @@ export async function checkAccess(ctx: RequestContext): Promise<void> {
     }
     return
   }
-  if (level !== 'authorized') throw await authorizedChallenge(ctx, route)
+  if (level !== 'authorized') throw await challenge()
   // Four-party: only this resource's own access server grants here (AAuth -11 "Trust Posture");
   // an auth token from a person server is sent back with a resource token for the AS.
   const accessServer = ctx.snapshot.resource.accessServer
-  if (accessServer !== undefined && ctx.identity.issuer !== accessServer) throw await authorizedChallenge(ctx, route)
+  if (accessServer !== undefined && ctx.identity.issuer !== accessServer) throw await challenge()
   const granted = new Set(ctx.identity.scope)
   const missing = route.scopes.filter((s) => !granted.has(s))
-  if (missing.length > 0) throw await authorizedChallenge(ctx, route, missing)
+  if (missing.length > 0) throw await challenge(missing)
 }
 
 function agentTokenRequired(mode: string, level: IdentityLevel): RequirementError {

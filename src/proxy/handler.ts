@@ -9,6 +9,8 @@ import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
 import { handleRevocation } from '../resource/revocation.js'
 import { REVOCATION_PATH } from '../resource/metadata.js'
+import { PENDING_PATH_PREFIX } from '../resource/deferred.js'
+import { handlePendingPoll } from '../resource/pending-poll.js'
 import { record, recordEnd, WELL_KNOWN } from './record.js'
 import { answerPreflight, corsHeaders } from './cors.js'
 
@@ -57,6 +59,10 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
       if (ctx.signed.method === 'GET' && serveWellKnown(ctx)) return undefined
       if (ctx.signed.path === REVOCATION_PATH && ctx.snapshot.resource.signingKey) {
         await revoke(ctx)
+        return undefined
+      }
+      if (ctx.signed.path.startsWith(PENDING_PATH_PREFIX)) {
+        await handlePendingPoll(ctx)
         return undefined
       }
       // Browsers never sign a preflight: it is answered before the stages that verify.
