@@ -227,3 +227,94 @@ describe('published scopes (-11 §11.10): a route scope missing from resource.sc
     assert.ok(stderr.includes(`${file}:${line}: routes.0.scopes.1: scope "data.erase" is not published`), stderr)
   })
 })
+
+describe('deferred delivery of requirement=auth-token (-11 §6.5.1)', () => {
+  let ps: AgentServer
+  let backend: TestBackend
+  let gw: TestGateway
+  const key = testKey('Ed25519')
+
+  before(async () => {
+    ps = await startAgentServer()
+    backend = await startBackend()
+    gw = await startTestGateway(
+      {
+        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: SCOPES },
+        trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
+        routes: [{ name: 'held', match: { path_prefix: '/held' }, upstream: backend.url, access: 'auth-token', scopes: ['data.read'], deferred: true }],
+      },
+      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+    )
+  })
+  after(async () => {
+    await gw.close()
+    await backend.close()
+    await ps.close()
+  })
+
+  /** A signed GET of `target` with `key` presenting `token`. */
+  const poll = (target: string, signer: TestKey, token: string, created?: number): Promise<Answer> =>
+    send(gw, target, { headers: signRequest({ method: 'GET', authority: AUTHORITY, target }, signer, { signatureKey: jwt(token), created }) })
+
+  test('an agent that asks to wait gets 202 with Location, Retry-After, no-store and the resource token; the first poll with an auth token runs the request once', async () => {
+    const person = await mintPersonToken(ps, RESOURCE, key)
+    const before = backend.received.length
+    const held = await call(gw, '/held', key, jwt(person), { prefer: 'respond-async, wait=10' }, '?q=1')
+    assert.equal(held.status, 202, held.text)
+    assert.deepEqual(held.json(), { status: 'pending' })
+    assert.equal(held.headers.get('cache-control'), 'no-store')
+    assert.equal(held.headers.get('retry-after'), '5')
+    const location = held.headers.get('location') ?? ''
+    assert.match(location, /^\/aauth\/pending\/[A-Za-z0-9_-]{22}$/)
+    const { payload } = await verifyResourceToken(gw, resourceTokenOf(held))
+    assert.equal(payload.scope, 'data.read')
+    assert.equal(backend.received.length, before, 'nothing reached the backend yet')
+
+    const unsigned = await send(gw, location)
+    assert.equal(unsigned.status, 401)
+    assert.equal(parseRequirement(unsigned.headers.get('aauth-requirement')).requirement, 'agent-token')
+    const stranger = testKey('Ed25519')
+    assert.equal((await poll(location, stranger, await mintPersonToken(ps, RESOURCE, stranger))).status, 404, 'another key learns nothing')
+    const waiting = await poll(location, key, person)
+    assert.equal(waiting.status, 202)
+    assert.equal(resourceTokenOf(waiting), resourceTokenOf(held), 'the same requirement until an auth token comes')
+
+    const auth = await mintAuthToken(ps, RESOURCE, key)
+    const done = await poll(location, key, auth)
+    assert.equal(done.status, 200, done.text)
+    assert.equal(backend.received.length, before + 1)
+    const got = backend.last()
+    assert.equal(got.method, 'GET')
+    assert.match(got.url, /^\/held\/\d+\?q=1$/, 'the held request, not the poll, reaches the backend')
+    assert.equal(got.headers['x-aauth-level'], 'authorized')
+
+    // Signed anew (an earlier `created`): the same signed poll twice would be a replay.
+    const again = await poll(location, key, auth, Math.floor(Date.now() / 1000) - 2)
+    assert.equal(again.status, 200)
+    assert.equal(again.text, done.text, 'a repeated poll with the same auth token gets the kept answer')
+    assert.equal(backend.received.length, before + 1, 'and is not executed again')
+    const other = await poll(location, key, await mintAuthToken(ps, RESOURCE, key))
+    assert.equal(other.status, 410)
+  })
+
+  test('without Prefer, or with a body, the challenge is the 401 form', async () => {
+    const person = await mintPersonToken(ps, RESOURCE, key)
+    const plain = await call(gw, '/held', key, jwt(person))
+    assert.equal(plain.status, 401)
+    assert.equal(plain.headers.get('location'), null)
+    const target = `/held/${++sequence}`
+    const body = '{"a":1}'
+    const headers = { prefer: 'respond-async', 'content-type': 'application/json' }
+    const withBody = await send(gw, target, {
+      method: 'POST',
+      body,
+      headers: { ...headers, ...signRequest({ method: 'POST', authority: AUTHORITY, target, headers, body }, key, { signatureKey: jwt(person) }) },
+    })
+    assert.equal(withBody.status, 401, withBody.text)
+  })
+
+  test('a pending URL that was never issued is 404', async () => {
+    const res = await poll('/aauth/pending/AAAAAAAAAAAAAAAAAAAAAA', key, await mintPersonToken(ps, RESOURCE, key))
+    assert.equal(res.status, 404)
+  })
+})
