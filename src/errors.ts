@@ -1,5 +1,5 @@
 /**
- * The error catalog. Three kinds of failure are kept apart (STYLE 8):
+ * The error catalog. Three kinds of failure are kept apart (docs/architecture.md "Errors"):
  *  - `ConfigError`: an operator mistake found at load, with file and line;
  *  - `GatewayError` and its subclasses: hostile or unlucky input, answered with a 4xx/5xx
  *    by the one renderer in `src/http/render.ts`;
@@ -55,7 +55,7 @@ export type LocalReason =
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
- * of `aauth_gateway_requests_total` (a closed set, CONTRACT §8), so never put data in them.
+ * of `aauth_gateway_requests_total` (a closed set, docs/headers-and-errors.md "Reason codes"), so never put data in them.
  */
 export type ReasonCode =
   | SignatureErrorCode
@@ -124,7 +124,7 @@ export class RequirementError extends GatewayError {
     readonly resourceToken?: string,
     /**
      * The request carried no signature: the reply also says which schemes and algorithms to
-     * sign with (`Accept-Signature-*`, CONTRACT §6). A signed request already knows.
+     * sign with (`Accept-Signature-*`, Signature-Key draft §4.4). A signed request already knows.
      */
     readonly unsigned = false,
   ) {

@@ -16,7 +16,7 @@ import { createStateStore } from './store/create.js'
 import type { StateStore } from './store/types.js'
 
 export interface GatewayOptions {
-  /** Path of the YAML config (CONTRACT §3). */
+  /** Path of the YAML config (docs/configuration.md). */
   configFile: string
   env?: NodeJS.ProcessEnv
   /** Where decision lines go; JSON lines on stdout by default (or `logDestinations.decisions`). */

@@ -1,6 +1,6 @@
 /**
- * The verified identity of a request: what the CEL variables `aauth.*` read (CONTRACT §4) and
- * what the backend receives as `X-AAuth-*` headers (CONTRACT §5).
+ * The verified identity of a request: what the CEL variables `aauth.*` read (README "Policies") and
+ * what the backend receives as `X-AAuth-*` headers (docs/headers-and-errors.md).
  */
 
 /**

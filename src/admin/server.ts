@@ -10,7 +10,7 @@ export interface MetricsSource {
 }
 
 /**
- * The admin listener (CONTRACT §1): `/healthz` (the process is up), `/readyz` (a config is
+ * The admin listener (docs/metrics.md, docs/operations.md): `/healthz` (the process is up), `/readyz` (a config is
  * loaded and the proxy listener accepts connections), `/metrics` (Prometheus text format).
  * Kept off the proxy listener so it can stay on loopback.
  */

@@ -1,22 +1,20 @@
-import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../errors.js'
-import type { AccessLevel } from '../identity.js'
 import type { AcceptHeaders } from '../http/render.js'
-import { RouteTable, type Matchable } from '../routes/match.js'
+import { RouteTable } from '../routes/match.js'
+import { compileCors, type CompiledRoute, type RouteEntry } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS, isComputableComponent } from '../signature/components.js'
-import { loadConfigFile, type LoadedConfig } from './load.js'
+import { InvalidConfigError, loadConfigFile, type LoadedConfig } from './load.js'
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
-import type { ResourceConfigView } from './view.js'
-import { resourceLink, wellKnownDocuments } from '../resource/metadata.js'
+import type { ResourceSettings } from '../resource/settings.js'
+import { reservedPaths, resourceEndpoints } from '../resource/endpoints.js'
+import { resourceLink } from '../resource/metadata.js'
 import { mintsResourceTokens } from '../resource/access-mode.js'
-import { readYamlFile } from './yaml.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 import { compileKeyExpression, type CompiledKeyExpression } from '../policy/key-expression.js'
-import { compileCors, type RouteCors } from '../proxy/cors.js'
 import { trustedProxies, type TrustedProxies } from '../request/proxies.js'
 import type { LogSettings } from '../log/logger.js'
 
@@ -24,42 +22,6 @@ import type { LogSettings } from '../log/logger.js'
 export interface Address {
   host: string
   port: number
-}
-
-/** A route with everything the request path needs precomputed; never the raw YAML. */
-export interface CompiledRoute extends Matchable {
-  readonly name: string
-  readonly upstream: URL
-  /** `scheme://host:port` of the upstream, what the forwarder's connection pool is keyed by. */
-  readonly upstreamOrigin: string
-  /** The upstream URL's path without its trailing `/`, prefixed to every forwarded target. */
-  readonly upstreamPathPrefix: string
-  readonly access: AccessLevel
-  readonly policy: CompiledPolicy | undefined
-  readonly scopes: readonly string[]
-  /** The four always required plus the route's extras, deduplicated. */
-  readonly requiredComponents: readonly string[]
-  readonly mode: 'enforce' | 'shadow'
-  readonly stripSignatureHeaders: boolean
-  /** Milliseconds without upstream activity before answering 504. */
-  readonly timeoutMs: number
-  /** `rate_limit`, when the route has one (docs/state-store.md "Rate limits"). */
-  readonly rateLimit: CompiledRateLimit | undefined
-  /** The browser origins this route answers CORS for, when it has `cors` (src/proxy/cors.ts). */
-  readonly cors: RouteCors | undefined
-  /** `deferred`: the 202 form of `requirement=auth-token` for agents that ask to wait (docs/access-modes.md). */
-  readonly deferred?: boolean
-}
-
-/** A route's rate limit, compiled: its expression, and its `RateLimit-Policy` value built once. */
-export interface CompiledRateLimit {
-  /** Requests allowed per window. */
-  readonly requests: number
-  /** The window, in seconds. */
-  readonly per: number
-  readonly key: CompiledKeyExpression
-  /** `"default";q=<requests>;w=<per>` (draft-ietf-httpapi-ratelimit-headers-10, RateLimit-Policy). */
-  readonly policyHeader: string
 }
 
 /** The `store` section (docs/state-store.md), read once at start. */
@@ -72,16 +34,6 @@ export interface StoreSettings {
   readonly failOpen: boolean
 }
 
-export interface ResourceIdentity extends ResourceConfigView {
-  readonly scopes: Readonly<Record<string, string>>
-  readonly signingKey: ResourceKey | undefined
-  readonly accessServer: string | undefined
-  /** `resource.name`, `resource.description`, `resource.authorization_endpoint` (metadata only). */
-  readonly name?: string
-  readonly description?: string
-  readonly authorizationEndpoint?: string
-}
-
 /** One immutable, compiled view of the config. A reload builds a new one and swaps it whole. */
 export interface Snapshot {
   readonly file: string
@@ -89,20 +41,21 @@ export interface Snapshot {
   readonly admin: Address
   /** Worker processes (`workers`, `auto` resolved to the cores available); 1 = no cluster. */
   readonly workers: number
-  readonly resource: ResourceIdentity
+  readonly resource: ResourceSettings
   /**
    * The resource view the revocation endpoint verifies under: servers revoke by signing with
    * `jwks_uri` (AAuth -11 §11.12), so it is accepted there even when `signatures.schemes`
    * does not let agents use it; other schemes then get 403 `unsupported_iss`.
    */
-  readonly revocationView: ResourceIdentity
-  readonly routes: RouteTable<CompiledRoute>
+  readonly revocationView: ResourceSettings
+  /** The configured routes and the resource's own endpoints (src/resource/endpoints.ts). */
+  readonly routes: RouteTable<RouteEntry>
   readonly routeNames: readonly string[]
+  /** The configured routes by name: what a pending request (docs/access-modes.md) names. */
+  readonly routesByName?: ReadonlyMap<string, CompiledRoute>
   readonly policies: ReadonlyMap<string, CompiledPolicy>
   /** Absolute path of the policy directory, when the config names one (watched for reloads). */
   readonly policiesDir: string | undefined
-  /** Documents served at the resource's origin: path -> JSON body (src/resource/metadata.ts). */
-  readonly wellKnown: ReadonlyMap<string, string>
   /**
    * The `Link: <...>; rel="aauth-resource"` value every answer carries (-11 §11.2.5), or
    * `undefined` when `resource.issuer` is not a server identifier the relation may name.
@@ -125,20 +78,17 @@ export async function buildSnapshot(file: string, env: NodeJS.ProcessEnv = proce
   try {
     return await compileConfig(loadConfigFile(file, env))
   } catch (err) {
-    // Config problems stop compilation before policies load; `check` still owes the policy ones.
-    if (!(err instanceof ConfigError) || err.problems.some((p) => p.file !== file)) throw err
-    const more = policyProblemsFor(file)
+    // An invalid config file stops compilation before policies load; `check` still owes the
+    // policy problems, in the directory the file names (as the loader read it).
+    if (!(err instanceof InvalidConfigError) || err.policies === undefined) throw err
+    const more = policyProblemsIn(resolve(dirname(resolve(file)), err.policies))
     throw more.length > 0 ? new ConfigError([...err.problems, ...more]) : err
   }
 }
 
-/** Problems in the policy directory a (possibly invalid) config file names, if it names one. */
-function policyProblemsFor(file: string): ConfigProblem[] {
-  let dir: unknown
+function policyProblemsIn(dir: string): ConfigProblem[] {
   try {
-    dir = (readYamlFile(readFileSync(file, 'utf8'), file, []).docs[0]?.value as { policies?: unknown } | undefined)?.policies
-    if (typeof dir !== 'string') return []
-    loadPolicyDir(resolve(dirname(resolve(file)), dir))
+    loadPolicyDir(dir)
     return []
   } catch (err) {
     return err instanceof ConfigError ? [...err.problems] : []
@@ -182,9 +132,16 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
     names.add(r.name)
   })
+  const reserved = reservedPaths(config.resource.signing_key !== undefined)
+  config.routes.forEach((r, i) => {
+    const prefix = r.match.path_prefix.length > 1 ? r.match.path_prefix.replace(/\/$/, '') : r.match.path_prefix
+    if (reserved.includes(prefix)) {
+      problem(['routes', i, 'match', 'path_prefix'], `${prefix} is served by the gateway itself (README "Config"); this route would never see it`)
+    }
+  })
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const resource = resourceIdentity(config, signingKey)
+  const resource = resourceSettings(config, signingKey)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
@@ -195,10 +152,10 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       ...resource,
       signatures: { ...resource.signatures, schemes: [...new Set([...resource.signatures.schemes, 'jwks_uri' as const])] },
     },
-    routes: new RouteTable(routes),
-    wellKnown: wellKnownDocuments(resource, routes),
+    routes: new RouteTable<RouteEntry>([...routes, ...resourceEndpoints(resource, routes)]),
     resourceLink: resourceLink(resource.issuer),
     routeNames: routes.map((r) => r.name),
+    routesByName: new Map(routes.map((r) => [r.name, r])),
     policies,
     policiesDir,
     accept: {
@@ -255,6 +212,7 @@ function compileRoute(
   const limit = r.rate_limit
   const key = limit === undefined ? undefined : compileKey(limit.key, ['routes', index, 'rate_limit', 'key'])
   return {
+    kind: 'upstream',
     name: r.name,
     host: r.match.host?.toLowerCase(),
     pathPrefix: r.match.path_prefix,
@@ -278,7 +236,7 @@ function compileRoute(
   }
 }
 
-function resourceIdentity(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceIdentity {
+function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceSettings {
   const issuer = config.resource.issuer.replace(/\/+$/, '')
   return {
     issuer,

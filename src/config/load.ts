@@ -12,8 +12,21 @@ export interface LoadedConfig {
 }
 
 /**
+ * A config file that does not validate. Carries the `policies` directory it names, as written,
+ * so `check` can still report that directory's problems in the same run.
+ */
+export class InvalidConfigError extends ConfigError {
+  constructor(
+    problems: readonly ConfigProblem[],
+    readonly policies: string | undefined,
+  ) {
+    super(problems)
+  }
+}
+
+/**
  * Reads, substitutes and validates one config file. Every problem found is reported at once,
- * each with the file, the line and the dotted key (CONTRACT §3: unknown keys are errors).
+ * each with the file, the line and the dotted key (docs/configuration.md: unknown keys are errors).
  */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   let text: string
@@ -40,11 +53,14 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const value = substituteEnv(yaml.docs[0]?.value ?? {}, [], env, (path, name) =>
     problems.push({ file, line: lineOf(path), key: path.join('.'), message: `environment variable ${name} is not set` }),
   )
-  if (problems.length > 0) throw new ConfigError(inLineOrder(problems))
+  const policies = (value as { policies?: unknown } | null)?.policies
+  const policiesDir = typeof policies === 'string' ? policies : undefined
+  if (problems.length > 0) throw new InvalidConfigError(inLineOrder(problems), policiesDir)
 
   const result = configSchema.safeParse(value, ZOD_PARSE)
   if (!result.success) {
-    throw new ConfigError(root ? inLineOrder(zodProblems(yaml, root, [], result.error)) : [{ file, line: 0, key: '', message: result.error.message }])
+    const found = root ? inLineOrder(zodProblems(yaml, root, [], result.error)) : [{ file, line: 0, key: '', message: result.error.message }]
+    throw new InvalidConfigError(found, policiesDir)
   }
   return { file, config: result.data, lineOf }
 }

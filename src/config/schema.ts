@@ -4,7 +4,7 @@ import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js'
 import { parseCidr } from '../request/proxies.js'
 
 /**
- * The config file's schema (CONTRACT §3). Every object is strict: an unknown key is an error
+ * The config file's schema (docs/configuration.md lists every key). Every object is strict: an unknown key is an error
  * naming its file and line. Durations are seconds. Defaults here are the documented defaults.
  */
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { generatePrivateJwk } from '../cli/keygen.js'
+import { generatePrivateJwk } from '../config/resource-key.js'
 import { startEchoBackend, type EchoBackend } from '../echo/server.js'
 import { startGateway, type RunningGateway } from '../gateway.js'
 import type { DecisionLog } from '../log/decision.js'
@@ -71,7 +71,7 @@ function writeGatewayFiles(dir: string, agentServer: string): string {
   return join(dir, 'gateway.yaml')
 }
 
-/** The gateway config (CONTRACT §3): http issuers on loopback must be listed as insecure_issuers too. */
+/** The gateway config (docs/configuration.md): http issuers on loopback must be listed as insecure_issuers too. */
 function gatewayConfig(issuer: string, agent: string, ps: string, backend: string): Record<string, unknown> {
   return {
     listen: '127.0.0.1:0',

@@ -1,13 +1,10 @@
 import { createPublicKey } from 'node:crypto'
 import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, jwtVerify, type JWK, type JWTPayload } from 'jose'
-import {
-  ALWAYS_REQUIRED_COMPONENTS,
-  checkContentDigest,
-  checkCoveredComponents,
-  checkFreshness,
-  parseSignatureHeaders,
-  verifyRequestSignature,
-} from '../signature/index.js'
+import { ALWAYS_REQUIRED_COMPONENTS, checkCoveredComponents } from '../signature/components.js'
+import { checkContentDigest } from '../signature/digest.js'
+import { checkFreshness } from '../signature/freshness.js'
+import { parseSignatureHeaders } from '../signature/parse.js'
+import { verifyRequestSignature } from '../signature/verify.js'
 import { getJson, HttpProblem, type JsonRequest } from './http.js'
 
 /**
@@ -48,7 +45,7 @@ export async function verifySignedCall(req: JsonRequest, agentServers: readonly 
       query: q === -1 ? '?' : req.target.slice(q),
       headers: req.headers,
     }
-    verifyRequestSignature(parsed, signed, { alg: 'Ed25519', key: createPublicKey({ key: jwk, format: 'jwk' }), jwk, thumbprint })
+    await verifyRequestSignature(parsed, signed, { alg: 'Ed25519', key: createPublicKey({ key: jwk, format: 'jwk' }), jwk, thumbprint })
     checkContentDigest(req.headers['content-digest'], req.body)
     return { agent, jwk, thumbprint }
   } catch (err) {

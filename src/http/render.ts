@@ -30,7 +30,7 @@ export interface RenderOptions {
   readonly policiesVisible: boolean
 }
 
-/** RFC 9457 problem details, plus AAuth's `error` member (CONTRACT §6). */
+/** RFC 9457 problem details, plus AAuth's `error` member (AAuth -11 "Error Response Format"; docs/headers-and-errors.md). */
 export interface ProblemBody {
   type: string
   title: string

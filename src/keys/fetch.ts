@@ -41,7 +41,7 @@ export interface FetchResponse {
   headers: { cacheControl?: string; expires?: string; date?: string; etag?: string }
 }
 
-/** The fetch the caches use; injectable (STYLE 9). */
+/** The fetch the caches use; injectable, so tests reach real servers on loopback (docs/architecture.md "Caches"). */
 export type DocumentFetcher = (url: string, request: FetchRequest) => Promise<FetchResponse>
 
 const MAX_REDIRECTS = 3

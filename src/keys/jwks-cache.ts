@@ -4,7 +4,7 @@ import { type DocumentFetcher, type FetchRequest, type FetchResponse, FetchError
 /**
  * A cache of fetched JSON documents (JWKS and metadata), keyed by URL (Signature-Key §7.3; AAuth
  * "JWKS Discovery and Caching"): caching is a MUST, bounded because unauthenticated callers cause
- * the entries. Shaped after jose's remote JWKS set (STYLE 9):
+ * the entries. Shaped after jose's remote JWKS set (docs/architecture.md "Caches"):
  *  - lifetime from `Cache-Control: max-age` (or `Expires`), at least `minMaxAgeSeconds`, at most
  *    24 h; `defaultMaxAgeSeconds` when the server says nothing;
  *  - a forced refresh (an unknown `kid`) fetches at most once per `refreshCooldownSeconds` per URL;
@@ -18,7 +18,7 @@ import { type DocumentFetcher, type FetchRequest, type FetchResponse, FetchError
 export type FetchResult = 'ok' | 'error' | 'not_modified'
 export type CacheResult = 'hit' | 'miss' | 'stale'
 
-/** Counters for CONTRACT §8 `aauth_gateway_jwks_fetch_total` / `aauth_gateway_key_cache_total`. */
+/** Counters for docs/metrics.md `aauth_gateway_jwks_fetch_total` / `aauth_gateway_key_cache_total`. */
 export interface KeyCacheObserver {
   /** `kind` is added by `Discovery`, which knows which of its caches fetched (docs/metrics.md). */
   onFetch?(result: FetchResult, kind?: 'metadata' | 'jwks'): void

@@ -1,7 +1,7 @@
 import { SignatureError } from '../errors.js'
 import type { SchemeName } from '../identity.js'
 import type { SignatureKeyMember } from '../signature/types.js'
-import { SCHEMES } from './schemes/index.js'
+import { SCHEME_RESOLVERS } from './schemes/index.js'
 import type { ResolveContext, ResolvedKey } from './types.js'
 
 /**
@@ -13,9 +13,9 @@ import type { ResolveContext, ResolvedKey } from './types.js'
 export async function resolveKey(member: SignatureKeyMember, ctx: ResolveContext): Promise<ResolvedKey> {
   const scheme = member.scheme
   if (!isAccepted(scheme, ctx)) throw new SignatureError('unsupported_scheme', 'this Signature-Key scheme is not accepted')
-  return SCHEMES[scheme](member, ctx)
+  return SCHEME_RESOLVERS[scheme](member, ctx)
 }
 
 function isAccepted(scheme: string, ctx: ResolveContext): scheme is SchemeName {
-  return Object.hasOwn(SCHEMES, scheme) && (ctx.config.signatures.schemes as readonly string[]).includes(scheme)
+  return Object.hasOwn(SCHEME_RESOLVERS, scheme) && (ctx.config.signatures.schemes as readonly string[]).includes(scheme)
 }

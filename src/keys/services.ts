@@ -16,7 +16,7 @@ export interface KeyServicesOptions extends JwksCacheOptions {
 /**
  * The long-lived key services: build once per process and put in every `ResolveContext`; they
  * survive config reloads. Pass `observer` (`onFetch`, `onCache`) to count fetches and key-cache
- * results (CONTRACT §8), and `fetch`/`now` to test. Every cache is bounded.
+ * results (docs/metrics.md), and `fetch`/`now` to test. Every cache is bounded.
  */
 export function createKeyServices(options: KeyServicesOptions = {}): KeyServices {
   const keySource = new Discovery(options)

@@ -2,10 +2,10 @@ import type { ResourceConfigView } from '../config/view.js'
 
 /**
  * Who may be asked for keys. Discovery only ever contacts an issuer that is both a well-formed
- * server identifier and listed in the trust list for its role (CONTRACT §3 `trust`).
+ * server identifier and listed in the trust list for its role (docs/configuration.md `trust`).
  */
 
-/** The trust lists of CONTRACT §3, one per issuer role. */
+/** The trust lists of docs/configuration.md, one per issuer role. */
 export type TrustList = 'agent_providers' | 'person_servers' | 'access_servers'
 
 /** A DNS host in A-labels, lower case: LDH labels of 1-63 characters, no edge hyphens. */

@@ -61,4 +61,3 @@ export class LoggerDecisionLog implements DecisionLog {
   }
 }
 
-export const silentLog: DecisionLog = { write: () => undefined }

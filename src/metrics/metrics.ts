@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { VERSION } from '../version.js'
 
-/** How a request ended (CONTRACT §8 `decision`). */
+/** How a request ended (docs/metrics.md `decision`). */
 export type Decision = 'allow' | 'deny' | 'challenge' | 'error'
 
 /**
@@ -34,7 +34,7 @@ export type StoreOp = 'replay' | 'revoke' | 'revocation_check' | 'revocation_syn
 export type FailOpenOp = 'replay' | 'revocation_check' | 'rate_limit'
 
 /**
- * Every metric of CONTRACT §8, on a registry owned by one gateway instance (no global state,
+ * Every metric of docs/metrics.md, on a registry owned by one gateway instance (no global state,
  * so tests can run several gateways in one process). Label values come from closed sets only:
  * route names, reason codes, levels, schemes. Never an agent, a user, a token or a URL.
  */
@@ -221,7 +221,7 @@ export class GatewayMetrics {
     this.inFlight--
   }
 
-  /** The config that serves new requests was built at start (CONTRACT §8; docs/operations.md). */
+  /** The config that serves new requests was built at start (docs/metrics.md, docs/operations.md). */
   configLoaded(): void {
     this.configLastReloadSuccessful.set(1)
     this.configLastReloadSuccessTimestamp.set(Date.now() / 1000)

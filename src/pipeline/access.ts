@@ -1,4 +1,4 @@
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { RequirementError } from '../errors.js'
 import { deferChallenge } from '../resource/deferred.js'
 import type { IdentityLevel } from '../identity.js'
@@ -11,7 +11,7 @@ const HAVE: Record<IdentityLevel, number> = { none: 0, pseudonymous: 1, identifi
 
 /**
  * Compares what the request proved with the route's access mode (AAuth -11 §4.2.3, the ladder
- * in docs/access-modes.md). A valid identity below what the route asks is a 401 with the
+ * in docs/access-modes.md; docs/configuration.md `routes[].access`). A valid identity below what the route asks is a 401 with the
  * `AAuth-Requirement` that leads the agent one step up, never a `Signature-Error`: its
  * signature was fine.
  *  - `pseudonymous`: any valid signature;

@@ -1,4 +1,4 @@
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { RequirementError } from '../errors.js'
 import type { Identity } from '../identity.js'
 import { mintResourceToken } from '../resource/resource-token.js'

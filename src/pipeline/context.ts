@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { CompiledRoute, ResourceIdentity, Snapshot } from '../config/compile.js'
+import type { Snapshot } from '../config/compile.js'
+import type { ResourceSettings } from '../resource/settings.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { ANONYMOUS, type Identity } from '../identity.js'
 import { parseRequestTarget, type RequestTarget } from '../request/target.js'
 import type { GatewayServices } from '../services.js'
 import type { ParsedSignature, SignedRequest } from '../signature/types.js'
-import type { PolicyOutcome } from './policy.js'
 
 /**
  * Per-request state that flows through the stages. Stages fill it in order; nothing outside a
@@ -45,7 +46,7 @@ export interface RequestContext {
   readonly signed: SignedRequest
   route: CompiledRoute | undefined
   /** What signatures are verified against: the snapshot's resource view, unless a stage narrows it. */
-  keyConfig: ResourceIdentity
+  keyConfig: ResourceSettings
   signature: ParsedSignature | null
   /** Replay-store key of a verified signature, remembered once every other check passed. */
   replayKey: string | undefined
@@ -123,4 +124,16 @@ export function announcesBody(req: IncomingMessage): boolean {
 export function targetOf(ctx: RequestContext): RequestTarget {
   if (typeof ctx.target === 'string') throw new Error('stage ran before checkMessage')
   return ctx.target
+}
+
+/** What the route's policy decided, for the decision log and metrics. */
+export interface PolicyOutcome {
+  policy: string
+  result: 'allow' | 'deny'
+  /** The rule that decided, as written (`deny: ...`), when one did. */
+  rule: string | undefined
+  /** `file:line` of that rule, for the decision log. */
+  where: string | undefined
+  /** Why evaluation failed, when it did (fail closed). */
+  error: string | undefined
 }

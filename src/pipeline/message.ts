@@ -22,7 +22,7 @@ export const FORWARDED_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD'
  * carries nothing only the gateway may say (README "Security model"). A refused target, an
  * ambiguous or malformed `Host`, or a transfer coding other than `chunked` is a 400 before any
  * route, key or policy is looked at; then hop-by-hop
- * headers (RFC 9110 §7.6.1) and forged identity headers (CONTRACT §5) are removed, so no later
+ * headers (RFC 9110 §7.6.1) and forged identity headers (docs/headers-and-errors.md) are removed, so no later
  * stage, policy or backend can read them.
  */
 export function checkMessage(ctx: RequestContext): void {

@@ -1,26 +1,14 @@
 import { PolicyDenied } from '../errors.js'
 import { buildPolicyContext, policyRequestFrom } from '../policy/context.js'
 import { evaluatePolicy } from '../policy/evaluate.js'
-import { targetOf, type RequestContext } from './context.js'
+import { targetOf, type PolicyOutcome, type RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
 /** Stands in for `now` when no rule reads it (the context then leaves it out). */
 const EPOCH = new Date(0)
 
-/** What the route's policy decided, for the decision log and metrics. */
-export interface PolicyOutcome {
-  policy: string
-  result: 'allow' | 'deny'
-  /** The rule that decided, as written (`deny: ...`), when one did. */
-  rule: string | undefined
-  /** `file:line` of that rule, for the decision log. */
-  where: string | undefined
-  /** Why evaluation failed, when it did (fail closed). */
-  error: string | undefined
-}
-
 /**
- * Evaluates the route's CEL policy over the verified identity (CONTRACT §4). In `shadow` mode
+ * Evaluates the route's CEL policy over the verified identity (README "Policies"). In `shadow` mode
  * the decision is recorded and counted, and the request goes through whatever it was.
  */
 export function applyPolicy(ctx: RequestContext): void {

@@ -1,4 +1,4 @@
-import type { CompiledRateLimit, CompiledRoute } from '../config/compile.js'
+import type { CompiledRateLimit, CompiledRoute } from '../routes/route.js'
 import { LocalReplyError } from '../errors.js'
 import { buildPolicyContext, policyRequestFrom } from '../policy/context.js'
 import { targetOf, type RequestContext } from './context.js'

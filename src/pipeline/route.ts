@@ -1,8 +1,14 @@
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute, RouteEntry } from '../routes/route.js'
 import type { RequestContext } from './context.js'
 
-export function matchRoute(ctx: RequestContext): void {
-  ctx.route = ctx.snapshot.routes.match(ctx.host, ctx.signed.path, ctx.signed.method)
+/**
+ * Finds the routing-table entry for the request. A configured route, or the revocation
+ * endpoint, becomes `ctx.route` for the stages after; a document entry is served as it is.
+ */
+export function matchRoute(ctx: RequestContext): RouteEntry {
+  const entry = ctx.snapshot.routes.match(ctx.host, ctx.signed.path, ctx.signed.method)
+  if (entry.kind !== 'document') ctx.route = entry
+  return entry
 }
 
 /** The matched route; stages after `matchRoute` may rely on it. */

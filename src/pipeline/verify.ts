@@ -5,10 +5,10 @@ import { replayKey } from '../replay/store.js'
 import { checkCoveredComponents } from '../signature/components.js'
 import { checkFreshness } from '../signature/freshness.js'
 import { parseSignatureHeaders } from '../signature/parse.js'
-import { verifyRequestSignatureAsync } from '../signature/verify.js'
+import { verifyRequestSignature } from '../signature/verify.js'
 import { SignatureError } from '../errors.js'
 import type { ParsedSignature, VerifyKey } from '../signature/types.js'
-import { checkNotRevoked } from '../resource/revocation.js'
+import { checkNotRevoked } from '../resource/revocation-check.js'
 import type { RequestContext } from './context.js'
 import { routeOf } from './route.js'
 
@@ -47,7 +47,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
   const resolveContext: ResolveContext = { config, now: () => now, services: services.keys }
   const resolved = await resolveKey(parsed.key, resolveContext)
   await checkNotRevoked(resolved.identity, services.store.revoked)
-  const base = await verifyRequestSignatureAsync(parsed, signed, resolved.key).catch((err: unknown) =>
+  const base = await verifyRequestSignature(parsed, signed, resolved.key).catch((err: unknown) =>
     explainAuthority(err, parsed, ctx, resolved.key),
   )
   services.metrics.verified(resolved.identity.scheme, Number(process.hrtime.bigint() - started) / 1e9)
@@ -78,7 +78,7 @@ async function explainAuthority(err: unknown, parsed: ParsedSignature, ctx: Requ
   const expected = ctx.signed.authority
   if (!(err instanceof SignatureError) || err.code !== 'invalid_signature' || host === '' || host === expected) throw err
   if (!parsed.components.includes('@authority')) throw err
-  const signedHost = await verifyRequestSignatureAsync(parsed, { ...ctx.signed, authority: host }, key).then(
+  const signedHost = await verifyRequestSignature(parsed, { ...ctx.signed, authority: host }, key).then(
     () => true,
     () => false,
   )

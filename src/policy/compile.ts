@@ -1,10 +1,11 @@
 import type { ASTNode, ParseResult } from '@marcbachmann/cel-js'
 import type { ConfigProblem } from '../errors.js'
 import type { PolicyContext } from './context.js'
-import { POLICY_VARIABLES, policyEnvironment, type PolicyVariable } from './environment.js'
+import { POLICY_VARIABLES, type PolicyVariable } from './context.js'
+import { policyEnvironment } from './environment.js'
 
 /**
- * Compiles policy rules once, at load (STYLE 5): syntax and type errors become ConfigProblems
+ * Compiles policy rules once, at load (docs/architecture.md "Policies"): syntax and type errors become ConfigProblems
  * naming the file, the line and the expression, and each rule records which top-level
  * variables it reads so the per-request context holds only those.
  */

@@ -1,8 +1,11 @@
 import type { Identity } from '../identity.js'
-import type { PolicyVariable } from './environment.js'
+
+/** The top-level CEL variables. A rule's `reads` is a subset of these. */
+export const POLICY_VARIABLES = ['aauth', 'request', 'now'] as const
+export type PolicyVariable = (typeof POLICY_VARIABLES)[number]
 
 /**
- * The per-request CEL context (CONTRACT §4). This is on the hot path, so nothing is built that
+ * The per-request CEL context (README "Policies"). This is on the hot path, so nothing is built that
  * no rule reads: a variable absent from the policy's `reads` is left out of the context, and
  * inside `aauth` and `request` the costly fields (JWT claims, the `act` chain, headers, the
  * query) are converted on first read and then kept for the remaining rules of the evaluation.

@@ -2,13 +2,10 @@ import { Environment } from '@marcbachmann/cel-js'
 import { AAuthValue, RequestValue } from './context.js'
 
 /**
- * The one CEL environment every policy expression is compiled against (CONTRACT §4).
+ * The one CEL environment every policy expression is compiled against (README "Policies").
  * Built once at import; it is never registered into afterwards, so sharing it is safe.
  */
 
-/** The top-level CEL variables. A rule's `reads` is a subset of these. */
-export const POLICY_VARIABLES = ['aauth', 'request', 'now'] as const
-export type PolicyVariable = (typeof POLICY_VARIABLES)[number]
 
 // cel-js spells the timestamp type by its protobuf name; `timestamp` is only the function.
 const TIMESTAMP = 'google.protobuf.Timestamp'
@@ -42,7 +39,7 @@ export const policyEnvironment: Environment = new Environment()
       headers: 'map<string, string>',
     },
   })
-  .registerVariable('aauth', 'AAuth', { description: 'The verified identity (CONTRACT §4)' })
+  .registerVariable('aauth', 'AAuth', { description: 'The verified identity (README "Policies")' })
   .registerVariable('request', 'Request', { description: 'The public request' })
   .registerVariable('now', TIMESTAMP, { description: 'Evaluation time' })
   // Standard CEL (int(google.protobuf.Timestamp) -> seconds since the epoch) that cel-js lacks;

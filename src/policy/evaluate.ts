@@ -2,7 +2,7 @@ import type { PolicyContext } from './context.js'
 import { celSummary, type CompiledPolicy, type CompiledRule, type RuleSource } from './compile.js'
 
 /**
- * Decides a request under one policy (CONTRACT §4): a matching `deny` denies; every `require`
+ * Decides a request under one policy (README "Policies"): a matching `deny` denies; every `require`
  * must hold; if any `allow` rules exist, one must match. Fail closed: a rule that throws or
  * yields a non-bool counts against the request wherever it could change the outcome:
  *  - a failing `deny` or `require` denies;

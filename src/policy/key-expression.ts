@@ -2,7 +2,8 @@ import type { ParseResult } from '@marcbachmann/cel-js'
 import type { ConfigProblem } from '../errors.js'
 import { celSummary, readsOf } from './compile.js'
 import type { PolicyContext } from './context.js'
-import { policyEnvironment, type PolicyVariable } from './environment.js'
+import type { PolicyVariable } from './context.js'
+import { policyEnvironment } from './environment.js'
 
 /**
  * A CEL expression that names something rather than decides: a route's `rate_limit.key`

@@ -7,7 +7,7 @@ import { compilePolicy, type CompiledPolicy, type RuleKind } from './compile.js'
 import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDoc, type YamlFile, type YamlPath } from '../config/yaml.js'
 
 /**
- * Policy files (CONTRACT §4).
+ * Policy files (README "Policies").
  *
  * A policy directory holds `*.yaml` / `*.yml` files, read in name order and not recursively;
  * `*.tests.yaml` / `*.tests.yml` beside them are `test-policies` cases and are skipped here.

@@ -4,15 +4,10 @@ import { record } from './record.js'
 
 /**
  * CORS for agents running in a browser (README "CORS"; Fetch standard §3.2 "CORS protocol").
- * A route lists the origins it serves (`cors.origins`). Only those origins get CORS headers;
- * for any other the gateway behaves as if CORS did not exist, so the browser refuses to hand
- * the answer to the page.
+ * A route lists the origins it serves (`cors.origins`, compiled into `RouteCors`). Only those
+ * origins get CORS headers; for any other the gateway behaves as if CORS did not exist, so the
+ * browser refuses to hand the answer to the page.
  */
-export interface RouteCors {
-  readonly origins: ReadonlySet<string>
-  /** `Access-Control-Allow-Methods` for a route with `match.methods`; otherwise the method asked for. */
-  readonly methods: string | undefined
-}
 
 /**
  * What a signed request carries beyond the CORS-safelisted headers (RFC 9421 and the
@@ -21,7 +16,7 @@ export interface RouteCors {
 const ALLOW_HEADERS = ['Signature', 'Signature-Input', 'Signature-Key', 'Content-Digest', 'Authorization', 'Content-Type']
 
 /**
- * The answer headers a page must read to act on a challenge (CONTRACT §6) or to report a request
+ * The answer headers a page must read to act on a challenge (docs/headers-and-errors.md) or to report a request
  * id; without `Access-Control-Expose-Headers` the browser hides them from the agent's code.
  */
 const EXPOSE_HEADERS = 'Signature-Error, AAuth-Requirement, Accept-Signature-Scheme, Accept-Signature-Alg, AAuth-Access, X-Request-Id'
@@ -31,10 +26,6 @@ const PREFLIGHT_MAX_AGE = '600'
 
 /** A field-name token (RFC 9110 §5.6.2), as a browser lists them in `Access-Control-Request-Headers`. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-
-export function compileCors(origins: readonly string[], methods: readonly string[] | undefined): RouteCors {
-  return { origins: new Set(origins), methods: methods?.join(', ') }
-}
 
 /**
  * Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) from a
@@ -53,7 +44,7 @@ export function answerPreflight(ctx: RequestContext): boolean {
   } catch {
     return false
   }
-  if (route.cors === undefined || !route.cors.origins.has(origin)) return false
+  if (route.kind !== 'upstream' || route.cors === undefined || !route.cors.origins.has(origin)) return false
   ctx.route = route
   ctx.res.writeHead(204, {
     'access-control-allow-origin': origin,

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici'
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { LocalReplyError, type StreamEnd } from '../errors.js'
 import { targetOf, type RequestContext } from '../pipeline/context.js'
 import { stripHopByHop } from '../request/headers.js'

@@ -1,17 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CompiledRoute, Snapshot } from '../config/compile.js'
+import type { Snapshot } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { LocalReplyError } from '../errors.js'
 import { renderError, type LocalReply } from '../http/render.js'
 import { createContext, type RequestContext } from '../pipeline/context.js'
 import { checkMessage } from '../pipeline/message.js'
+import { matchRoute } from '../pipeline/route.js'
 import { routeStages } from '../pipeline/stages.js'
 import type { GatewayServices } from '../services.js'
 import type { Forwarder } from './forward.js'
-import { handleRevocation } from '../resource/revocation.js'
-import { REVOCATION_PATH } from '../resource/metadata.js'
+import { handleRevocation } from '../resource/revocation-endpoint.js'
+import type { DocumentRoute } from '../routes/route.js'
+import { record, recordEnd } from './record.js'
 import { PENDING_PATH_PREFIX } from '../resource/deferred.js'
 import { handlePendingPoll } from '../resource/pending-poll.js'
-import { record, recordEnd, WELL_KNOWN } from './record.js'
 import { answerPreflight, corsHeaders } from './cors.js'
 
 const END_AFTER_START = 'the answer had started when this failure came; the client connection was cut'
@@ -22,8 +24,8 @@ export interface SnapshotHolder {
 }
 
 /**
- * The proxy listener's request handler: the message check, the resource's own endpoints
- * (well-known documents, revocation), then the stage chain, then either the upstream or one
+ * The proxy listener's request handler: the message check, routing (where the resource's own
+ * endpoints, well-known documents and revocation, are entries of the table), then the stage chain, then either the upstream or one
  * local reply. Each request reads the snapshot once, at arrival, and is recorded exactly once
  * (decision line and metrics), however it ends.
  */
@@ -49,28 +51,29 @@ export function createHandler(holder: SnapshotHolder, services: GatewayServices,
 }
 
 /**
- * Runs the message check, the resource's own endpoints (when `endpoints`), and the stage chain.
- * Resolves the route to forward to, or `undefined` when the request was answered here.
+ * Runs the message check, routing and the stage chain. Resolves the route to forward to, or
+ * `undefined` when the request was answered here. `endpoints` is false for a WebSocket upgrade:
+ * the resource's own endpoints and CORS preflights are plain requests, so an upgrade to one is
+ * answered `route_not_found`.
  */
 export async function admit(ctx: RequestContext, endpoints: boolean): Promise<CompiledRoute | undefined> {
   try {
     checkMessage(ctx)
-    if (endpoints) {
-      if (ctx.signed.method === 'GET' && serveWellKnown(ctx)) return undefined
-      if (ctx.signed.path === REVOCATION_PATH && ctx.snapshot.resource.signingKey) {
-        await revoke(ctx)
-        return undefined
-      }
-      if (ctx.signed.path.startsWith(PENDING_PATH_PREFIX)) {
-        await handlePendingPoll(ctx)
-        return undefined
-      }
-      // Browsers never sign a preflight: it is answered before the stages that verify.
-      if (answerPreflight(ctx)) return undefined
+    // Browsers never sign a preflight: it is answered before the stages that verify.
+    if (endpoints && answerPreflight(ctx)) return undefined
+    // A pending URL of a deferred challenge (docs/access-modes.md): answered here, never routed.
+    if (endpoints && ctx.signed.path.startsWith(PENDING_PATH_PREFIX)) {
+      await handlePendingPoll(ctx)
+      return undefined
     }
+    const entry = matchRoute(ctx)
+    if (entry.kind !== 'upstream' && !endpoints) {
+      throw new LocalReplyError('route_not_found', 'the resource\'s own endpoints do not upgrade to WebSocket')
+    }
+    if (entry.kind === 'document') return serveDocument(ctx, entry)
+    if (entry.kind === 'revocation') return await revoke(ctx)
     for (const stage of routeStages) await stage(ctx)
-    if (ctx.route === undefined) throw new Error('no route after stages')
-    return ctx.route
+    return entry
   } catch (err) {
     finish(ctx, localReply(ctx, err))
     return undefined
@@ -82,11 +85,11 @@ function observeUpstream(ctx: RequestContext, route: string, statusClass: string
 }
 
 /** The revocation endpoint answers 200 with an empty body, or a local reply; never forwards. */
-async function revoke(ctx: RequestContext): Promise<void> {
-  if (ctx.signed.method !== 'POST') throw new LocalReplyError('method_not_allowed', 'the revocation endpoint takes POST', { allow: ['POST'] })
+async function revoke(ctx: RequestContext): Promise<undefined> {
   await handleRevocation(ctx)
   ctx.res.writeHead(200, { 'content-length': 0, 'cache-control': 'no-store' }).end()
   record(ctx, 200, 'allow', 'ok')
+  return undefined
 }
 
 export function localReply(ctx: RequestContext, err: unknown): LocalReply {
@@ -118,11 +121,10 @@ export function finish(ctx: RequestContext, reply: LocalReply): void {
   record(ctx, reply.status, reply.decision, reply.reason, { detail: reply.logDetail })
 }
 
-function serveWellKnown(ctx: RequestContext): boolean {
-  const body = ctx.snapshot.wellKnown.get(ctx.signed.path)
-  if (body === undefined) return false
+function serveDocument(ctx: RequestContext, document: DocumentRoute): undefined {
+  const { body } = document
   ctx.res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'content-length': Buffer.byteLength(body) })
   ctx.res.end(body)
-  record(ctx, 200, 'allow', 'ok', { route: WELL_KNOWN })
-  return true
+  record(ctx, 200, 'allow', 'ok', { route: document.name })
+  return undefined
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Identity } from '../identity.js'
 
 /**
- * Writes the trusted identity headers of CONTRACT §5 onto the headers forwarded upstream.
+ * Writes the trusted identity headers of docs/headers-and-errors.md onto the headers forwarded upstream.
  * Empty values are omitted rather than sent blank, so a backend can test for presence.
  * (Inbound identity headers in any spelling were already removed by `checkMessage`.)
  */
@@ -23,7 +23,7 @@ export function setIdentityHeaders(headers: IncomingHttpHeaders, id: Identity): 
   if (id.tokenType) headers['x-aauth-token-type'] = identityValue(id.tokenType)
 }
 
-/** Each actor is written as its `sub`, or its `agent` where it has no `sub` (CONTRACT §5). */
+/** Each actor is written as its `sub`, or its `agent` where it has no `sub` (docs/headers-and-errors.md). */
 function actorName(actor: Readonly<Record<string, unknown>>): string {
   const name = typeof actor.sub === 'string' && actor.sub !== '' ? actor.sub : actor.agent
   return typeof name === 'string' ? name : ''

@@ -3,10 +3,8 @@ import type { Decision } from '../metrics/metrics.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { GatewayServices } from '../services.js'
 
-/** The `route` label of requests that matched no route (CONTRACT §8). */
+/** The `route` label of requests that matched no route (docs/metrics.md). */
 export const NO_ROUTE = '(none)'
-/** The `route` label of the resource's own documents (`/.well-known/...`). */
-export const WELL_KNOWN = '(well-known)'
 
 /** nginx's code for "the client closed the connection before an answer": logged, never sent. */
 const CLIENT_CLOSED_STATUS = 499

@@ -1,7 +1,7 @@
 import { request as httpRequest, ServerResponse, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { pipeline, type Duplex } from 'node:stream'
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { LocalReplyError } from '../errors.js'
 import { announcesBody, createContext, targetOf, type RequestContext } from '../pipeline/context.js'
 import { stripHopByHop } from '../request/headers.js'

@@ -52,7 +52,7 @@ export function isIdentityHeaderName(name: string): boolean {
 
 /**
  * Removes, in one pass over an inbound header object, the hop-by-hop headers and every
- * identity header in any spelling (CONTRACT §5): only the gateway speaks for identity.
+ * identity header in any spelling (docs/headers-and-errors.md): only the gateway speaks for identity.
  */
 export function stripInbound(headers: IncomingHttpHeaders): void {
   const named = connectionOptions(headers.connection)

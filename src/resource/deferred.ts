@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { request } from 'undici'
-import type { CompiledRoute } from '../config/compile.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { LocalReplyError, RequirementError } from '../errors.js'
 import { targetOf, type RequestContext } from '../pipeline/context.js'
 import { stripHopByHop } from '../request/headers.js'

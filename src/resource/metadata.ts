@@ -1,4 +1,5 @@
-import type { CompiledRoute, ResourceIdentity } from '../config/compile.js'
+import type { ResourceSettings } from './settings.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 import { advertisedMode, type AccessMode } from './access-mode.js'
 
@@ -12,13 +13,13 @@ export const REVOCATION_PATH = '/aauth/revocation'
  * its metadata (AAuth -11 "Resource Metadata") and, with a signing key, the JWKS it names.
  * Built once per snapshot, since they change only with the config.
  */
-export function wellKnownDocuments(r: ResourceIdentity, routes: readonly CompiledRoute[]): ReadonlyMap<string, string> {
+export function wellKnownDocuments(r: ResourceSettings, routes: readonly CompiledRoute[]): ReadonlyMap<string, string> {
   const documents = new Map([[RESOURCE_METADATA_PATH, JSON.stringify(resourceMetadata(r, routes))]])
   if (r.signingKey) documents.set(RESOURCE_JWKS_PATH, JSON.stringify({ keys: [r.signingKey.publicJwk] }))
   return documents
 }
 
-function resourceMetadata(r: ResourceIdentity, routes: readonly CompiledRoute[]): Record<string, unknown> {
+function resourceMetadata(r: ResourceSettings, routes: readonly CompiledRoute[]): Record<string, unknown> {
   const common = commonComponents(routes)
   const mode = mostUsedMode(routes)
   const metadata: Record<string, unknown> = { issuer: r.issuer }

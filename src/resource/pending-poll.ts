@@ -1,4 +1,5 @@
 import { LocalReplyError, RequirementError } from '../errors.js'
+import type { CompiledRoute } from '../routes/route.js'
 import { checkRouteAccess } from '../pipeline/access.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { applyPolicy } from '../pipeline/policy.js'
@@ -38,15 +39,16 @@ export async function handlePendingPoll(ctx: RequestContext): Promise<void> {
   const id = pendingIdOf(ctx.signed.path)
   const held = await readPending(store, id)
   if (held === undefined) throw unknown()
-  const route = held.state === 'pending' ? ctx.snapshot.routes.byName(held.route) : undefined
+  const configured = ctx.snapshot.routesByName ?? new Map<string, CompiledRoute>()
+  const route = held.state === 'pending' ? configured.get(held.route) : undefined
   if (held.state === 'pending' && route === undefined) throw new LocalReplyError('pending_gone', 'the route of this pending request was removed')
   // The poll is a body-less GET: it signs the base components, whatever the held route needs.
   ctx.route = route === undefined ? undefined : { ...route, requiredComponents: ALWAYS_REQUIRED_COMPONENTS }
   if (ctx.route === undefined) {
-    const any = ctx.snapshot.routeNames[0]
-    const r = any === undefined ? undefined : ctx.snapshot.routes.byName(any)
-    if (r === undefined) throw unknown()
-    ctx.route = { ...r, requiredComponents: ALWAYS_REQUIRED_COMPONENTS }
+    // A completed request needs no route but a verification view: any configured one will do.
+    const [any] = configured.values()
+    if (any === undefined) throw unknown()
+    ctx.route = { ...any, requiredComponents: ALWAYS_REQUIRED_COMPONENTS }
   }
   await verifySignature(ctx)
   if (ctx.signature === null) throw new RequirementError('agent-token', 'poll a pending URL with a signed GET', undefined, true)

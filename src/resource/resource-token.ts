@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { ResourceIdentity } from '../config/compile.js'
+import type { ResourceSettings } from './settings.js'
 import type { Identity } from '../identity.js'
 
 /** Resource tokens live briefly: AAuth -11 §6.7 says SHOULD be at most 5 minutes. */
@@ -13,7 +13,7 @@ export const RESOURCE_TOKEN_LIFETIME_SECONDS = 300
  * `agent_jkt` binds the grant to the key that signed the request.
  */
 export async function mintResourceToken(
-  resource: ResourceIdentity,
+  resource: ResourceSettings,
   presented: Identity,
   scope: readonly string[],
   now: number,

@@ -5,10 +5,12 @@ export interface Matchable {
   readonly host: string | undefined
   readonly pathPrefix: string
   readonly methods: ReadonlySet<string> | undefined
+  /** Matches `pathPrefix` itself only, not the paths beneath it (the resource's own endpoints). */
+  readonly exact?: boolean
 }
 
 /**
- * Picks the route for a request (CONTRACT §3): the prefix matches whole path segments
+ * Picks the route for a request (docs/configuration.md `routes`): the prefix matches whole path segments
  * (`/data` matches `/data` and `/data/x`, never `/database`), the longest matching prefix wins,
  * and `host` / `methods` filter. A path and host that match only with another method answer 405
  * rather than 404, which is what an operator expects when a route exists.
@@ -17,15 +19,8 @@ export class RouteTable<R extends Matchable> {
   /** Longest prefix first, so the first match is the winner. */
   private readonly ordered: readonly R[]
 
-  private readonly named: ReadonlyMap<string, R>
-
-  constructor(routes: readonly (R & { readonly name: string })[]) {
+  constructor(routes: readonly R[]) {
     this.ordered = [...routes].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)
-    this.named = new Map(routes.map((r) => [r.name, r]))
-  }
-
-  byName(name: string): R | undefined {
-    return this.named.get(name)
   }
 
   /**
@@ -36,7 +31,7 @@ export class RouteTable<R extends Matchable> {
     const hostname = stripPort(host.toLowerCase())
     let allowed: Set<string> | undefined
     for (const route of this.ordered) {
-      if (!prefixMatches(route.pathPrefix, path)) continue
+      if (route.exact === true ? route.pathPrefix !== path : !prefixMatches(route.pathPrefix, path)) continue
       if (route.host !== undefined && route.host !== hostname && route.host !== host.toLowerCase()) continue
       if (route.methods !== undefined && !route.methods.has(method)) {
         allowed ??= new Set()
@@ -53,7 +48,8 @@ export class RouteTable<R extends Matchable> {
   }
 }
 
-function prefixMatches(prefix: string, path: string): boolean {
+/** Whether `path` is `prefix` or lies beneath it, by whole segments. */
+export function prefixMatches(prefix: string, path: string): boolean {
   if (prefix === '/' ) return true
   const p = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
   return path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 0x2f /* / */)

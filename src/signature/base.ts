@@ -11,7 +11,7 @@ import type { ParsedSignature, SignedRequest } from './types.js'
  *  - `@signature-params` is the `Signature-Input` member exactly as received (never
  *    re-serialised: re-ordering parameters is a known interop break);
  *  - derived components come from the *public* request (`req.authority`, `req.path`), not the
- *    upstream one (aauth-protocol.md §3, "Behind a proxy");
+ *    upstream one (RFC 9421 §2.2, docs/protocol.md "Signatures");
  *  - a field is its lines OWS-trimmed and joined with ", " (§2.1); `signature-key` is no
  *    exception: its raw field value, never a re-serialisation.
  *

@@ -4,8 +4,8 @@ import { isDerivedComponent } from './derived.js'
 import type { ParsedSignature } from './types.js'
 
 /**
- * Covered components every AAuth signature must include (AAuth "Covered Components",
- * aauth-protocol.md §3): each closes a request-substitution attack, and `signature-key`
+ * Covered components every AAuth signature must include (AAuth -11 §11.3 "Covered Components",
+ * docs/protocol.md "Signatures"): each closes a request-substitution attack, and `signature-key`
  * binds the key to the signature (Signature-Key draft §3).
  */
 export const ALWAYS_REQUIRED_COMPONENTS: readonly string[] = Object.freeze([

@@ -4,7 +4,7 @@ import type { SignatureAlgorithm, VerifyKey } from './types.js'
 /**
  * RFC 9421 §3.3.7 (JOSE algorithms): the signature base is the whole signing input, and the
  * signature is the raw JWS signature bytes: 64 for Ed25519 (RFC 8037) and R‖S, 64 for ES256
- * (RFC 7518 §3.4, hence `ieee-p1363`, not DER). One entry per `SignatureAlgorithm` (STYLE 10):
+ * (RFC 7518 §3.4, hence `ieee-p1363`, not DER). One entry per `SignatureAlgorithm`, a table rather than branches (docs/architecture.md):
  * the compiler refuses a new algorithm without its verifier.
  */
 interface AlgorithmEntry {
@@ -36,28 +36,18 @@ function keyInput(entry: AlgorithmEntry, key: KeyObject): KeyObject | VerifyKeyO
 }
 
 /**
- * True when `signature` is `key`'s signature over `base`. Never throws: a wrong length, a key
+ * True when `signature` is `key`'s signature over `base`. Never rejects: a wrong length, a key
  * of the wrong type or an OpenSSL refusal are all just "does not verify".
+ *
+ * The curve arithmetic runs on libuv's thread pool (`crypto.verify` with a callback): on the
+ * request path the event loop keeps serving other connections while a core does it, which is
+ * the largest single cost of a signed request. It is the only form, so what the tests verify
+ * is what the request path runs.
  *
  * The base is encoded as latin1: Node decodes header bytes as latin1, so this gives back the
  * exact bytes the agent signed (UTF-8 would expand any obs-text byte into two).
  */
-export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): boolean {
-  const entry = entryFor(key, signature)
-  if (entry === undefined) return false
-  try {
-    return verify(entry.digest, Buffer.from(base, 'latin1'), keyInput(entry, key.key), signature)
-  } catch {
-    return false
-  }
-}
-
-/**
- * The same check on libuv's thread pool (`crypto.verify` with a callback): on the request path
- * the event loop keeps serving other connections while a core does the curve arithmetic,
- * which is the largest single cost of a signed request.
- */
-export function verifySignatureBytesAsync(key: VerifyKey, base: string, signature: Uint8Array): Promise<boolean> {
+export function verifySignatureBytes(key: VerifyKey, base: string, signature: Uint8Array): Promise<boolean> {
   const entry = entryFor(key, signature)
   if (entry === undefined) return Promise.resolve(false)
   return new Promise((resolve) => {

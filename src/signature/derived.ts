@@ -2,7 +2,7 @@ import type { SignedRequest } from './types.js'
 
 /**
  * The derived components (RFC 9421 §2.2) the gateway can compute from the public request the
- * agent signed. A table, so adding one is one entry (STYLE 10). Missing on purpose:
+ * agent signed. A table, so adding one is one entry (docs/architecture.md). Missing on purpose:
  *  - `@target-uri` and `@scheme`: they need the public scheme, which a proxy behind TLS
  *    termination cannot know for sure (`SignedRequest` does not carry it);
  *  - `@request-target`: its form depends on the request line (origin/absolute/authority form);

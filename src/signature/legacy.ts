@@ -3,7 +3,7 @@ import type { SignatureKeyMember } from './types.js'
 import { BACKSLASH, COLON, DQUOTE, EQUALS, LPAREN, RPAREN, SP, TOKEN_CHARS, charClass, isIn } from './chars.js'
 
 /**
- * The January-2026 wire format (CONTRACT §7, aauth-protocol.md §14), accepted only under
+ * The January-2026 wire format (docs/protocol.md "Wire vintages"), accepted only under
  * `signatures.legacy: true`. This module only translates; it decides nothing about trust.
  *
  *  - `Signature-Key: sig1=(scheme=jwt jwt="eyJ...")`: a parenthesised, space-separated list of

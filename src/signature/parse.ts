@@ -9,7 +9,7 @@ import { readSignatureKey } from './signature-key.js'
 import type { ParsedSignature, SignedRequest } from './types.js'
 
 export interface ParseOptions {
-  /** Also accept the January-2026 wire format (CONTRACT §7, config `signatures.legacy`). */
+  /** Also accept the January-2026 wire format (docs/protocol.md "Wire vintages", config `signatures.legacy`). */
   legacy: boolean
 }
 
@@ -23,7 +23,7 @@ export interface ParseOptions {
  *  - some but not all three present: `invalid_signature` (AAuth -11 §11.3.4 step 1);
  *  - no label present in all three: `invalid_signature` (Signature-Key §3: a missing
  *    member fails that verification);
- *  - anything structurally broken, or a label repeated in any of the three (CONTRACT §6):
+ *  - anything structurally broken, or a label repeated in any of the three (docs/protocol.md "Refused"):
  *    `invalid_input`.
  */
 export function parseSignatureHeaders(

@@ -6,7 +6,7 @@ import { isOWS, quoted, trimOWS } from './fields.js'
  * A raw, non-interpreting scanner for RFC 8941 Dictionary fields (§3.2).
  *
  * Why it exists: a strict parser keeps only the last of two members with the same key
- * (RFC 8941 §4.2.2), but CONTRACT §6 refuses a label repeated in `Signature-Input`,
+ * (RFC 8941 §4.2.2), but the gateway refuses (docs/protocol.md "Refused") a label repeated in `Signature-Input`,
  * `Signature` or `Signature-Key`, and RFC 9421 §2.3 needs the `Signature-Input` member
  * byte-exact, as received, for `@signature-params`. So this splits the field at top-level
  * commas (respecting quoted strings, parentheses and `:byte sequences:`), and reports each

@@ -22,7 +22,7 @@ function invalidInput(detail: string): SignatureError {
  *
  * A component with parameters (`"content-digest";sf`) is kept as `name;param...` so that
  * `checkCoveredComponents` can refuse it by name: the gateway computes none of them.
- * `created` is required (AAuth profile, aauth-protocol.md §3); `expires` optional; `keyid`
+ * `created` is required (AAuth -11 §11.3 "Signature Parameters", docs/protocol.md); `expires` optional; `keyid`
  * optional and informational; `alg` ignored (RFC 9421 §3.3.7: the key's `alg` decides).
  */
 export function readSignatureInput(value: string, label: string): SignatureInputFacts {

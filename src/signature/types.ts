@@ -9,7 +9,7 @@ export interface SignatureKeyMember {
   scheme: string
   /** Parameters with string/boolean/number values; byte sequences as base64 strings. */
   params: ReadonlyMap<string, string | number | boolean>
-  /** True when it came from the January-2026 parenthesised form (CONTRACT §7). */
+  /** True when it came from the January-2026 parenthesised form (docs/protocol.md "Wire vintages"). */
   legacy: boolean
 }
 

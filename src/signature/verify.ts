@@ -1,6 +1,6 @@
 import { SignatureError } from '../errors.js'
 import { buildSignatureBase } from './base.js'
-import { verifySignatureBytes, verifySignatureBytesAsync } from './crypto.js'
+import { verifySignatureBytes } from './crypto.js'
 import type { ParsedSignature, SignedRequest, VerifyKey } from './types.js'
 
 /**
@@ -14,18 +14,9 @@ import type { ParsedSignature, SignedRequest, VerifyKey } from './types.js'
  * always comes from `Signature-Key` (AAuth profile), and `keyid` has no defined meaning there.
  * Returns the verified signature base, which the replay defence keys on.
  */
-export function verifyRequestSignature(parsed: ParsedSignature, req: SignedRequest, key: VerifyKey): string {
+export async function verifyRequestSignature(parsed: ParsedSignature, req: SignedRequest, key: VerifyKey): Promise<string> {
   const base = buildSignatureBase(parsed, req)
-  if (!verifySignatureBytes(key, base, parsed.signature)) {
-    throw new SignatureError('invalid_signature', 'the signature does not verify with the Signature-Key key')
-  }
-  return base
-}
-
-/** `verifyRequestSignature` with the curve arithmetic on the thread pool (the request path's form). */
-export async function verifyRequestSignatureAsync(parsed: ParsedSignature, req: SignedRequest, key: VerifyKey): Promise<string> {
-  const base = buildSignatureBase(parsed, req)
-  if (!(await verifySignatureBytesAsync(key, base, parsed.signature))) {
+  if (!(await verifySignatureBytes(key, base, parsed.signature))) {
     throw new SignatureError('invalid_signature', 'the signature does not verify with the Signature-Key key')
   }
   return base

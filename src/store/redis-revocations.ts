@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis'
 import type { ExpiringKeyStore, Remembered } from '../replay/store.js'
 import type { KeyLayout } from './redis-keys.js'
-import type { Guard } from './redis.js'
+import type { StoreOp } from '../metrics/metrics.js'
+
+
+/** Runs one store operation within `store.timeout`, or throws `StoreUnavailableError`. */
+export type Guard = <T>(op: StoreOp, operation: Promise<T>) => Promise<T>
 
 /** The scripted commands this class sends (defined on the connection by `RedisStateStore`). */
 export interface RevocationCommands {

@@ -6,12 +6,10 @@ import type { ExpiringKeyStore, Remembered } from '../replay/store.js'
 import { Outage } from './outage.js'
 import { connectRedis, describeRedisUrl } from './redis-client.js'
 import { KeyLayout } from './redis-keys.js'
-import { RedisRevocations, type RevocationBounds, type RevocationCommands } from './redis-revocations.js'
+import { RedisRevocations, type Guard, type RevocationBounds, type RevocationCommands } from './redis-revocations.js'
 import { RATE_HIT, REVOCATIONS, REVOKE } from './redis-scripts.js'
 import type { RateCounter, RateDecision, StateStore, ValueStore } from './types.js'
 
-/** Runs one store operation within `store.timeout`, or throws `StoreUnavailableError`. */
-export type Guard = <T>(op: StoreOp, operation: Promise<T>) => Promise<T>
 
 /** What the store reports, wired to metrics and stderr by the gateway. */
 export interface StoreEvents {

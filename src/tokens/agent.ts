@@ -40,7 +40,7 @@ export const agentToken: TokenKind = {
 }
 
 /**
- * January-2026 `agent+jwt` (CONTRACT §7; protocol digest §14): header `alg: EdDSA`, keys without
+ * January-2026 `agent+jwt` (docs/protocol.md "Wire vintages"): header `alg: EdDSA`, keys without
  * `alg`, no `iat`/`jti`/`dwk`; keys via `{iss}/.well-known/aauth-agent`, whose `agent` member
  * names the issuer. `sub` is the delegate id.
  */

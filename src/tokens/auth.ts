@@ -34,7 +34,7 @@ export const authToken: TokenKind = {
 }
 
 /**
- * January-2026 `auth+jwt` (protocol digest §14): keys via `{iss}/.well-known/aauth-issuer`; the
+ * January-2026 `auth+jwt` (docs/protocol.md "Wire vintages"): keys via `{iss}/.well-known/aauth-issuer`; the
  * issuer may be listed in `person_servers` or `access_servers`. Carries `agent`,
  * `agent_delegate`, `scope`, and perhaps an RFC 8693 `act` chain (reported current actor first).
  * Lifetime <= 1 h, as for `aa-auth+jwt`; without `iat`, `exp` may be at most that (plus the

@@ -7,13 +7,13 @@ import { invalidJwt } from './claims.js'
 import { decodeClaims, decodeHeader } from './decode.js'
 import { TOKEN_KINDS } from './kinds.js'
 import type { TokenKind } from './types.js'
-import { verifySignature } from './verify.js'
+import { verifyJwtSignature } from './verify.js'
 
 /**
  * Common verification of an AAuth JWT carried in `Signature-Key` (AAuth -11 §11.5 "Common JWT
  * Verification"; Signature-Key §3.5). The order is the spec's, with one deliberate change: `iss`
  * is checked (format and trust) before discovery, because only trusted issuers are ever fetched.
- * Everything before `verifySignature` reads unverified values only to decide how to verify.
+ * Everything before `verifyJwtSignature` reads unverified values only to decide how to verify.
  *
  * Codes: header `alg` not acceptable (`none`, `HS*`, `EdDSA` outside legacy, or any alg not in
  * `signatures.algorithms`) is `invalid_jwt`, not `unsupported_algorithm`: the token's issuer chose
@@ -28,7 +28,7 @@ export async function verifyAAuthJwt(jwt: string, ctx: ResolveContext): Promise<
   const kid = headerKid(header)
   const query = keyQuery(decodeClaims(jwt), kind, kid, ctx) // 2. dwk; 4. iss well-formed and trusted
   const legacy = kind.vintage === 'legacy'
-  const claims = await verifySignature(jwt, { alg, query, legacy }, ctx) // 2. discovery, kid, signature; 3. exp
+  const claims = await verifyJwtSignature(jwt, { alg, query, legacy }, ctx) // 2. discovery, kid, signature; 3. exp
   const exp = checkTimes(claims, kind, ctx)
   const key = await confirmationKey(claims, legacy, ctx)
   const identity = Object.freeze({

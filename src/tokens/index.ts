@@ -1,10 +1,6 @@
 import type { ResolveContext, ResolvedKey } from '../keys/types.js'
 import { verifyAAuthJwt } from './common.js'
 
-export { TOKEN_KINDS } from './kinds.js'
-export type { TokenKind, KeyDiscovery, Claims, TokenIdentity } from './types.js'
-export { VerifiedTokenCache } from './cache.js'
-
 /**
  * Verifies a JWT from `Signature-Key: jwt` and returns its `cnf.jwk` with the identity it
  * establishes. A token already verified under this config snapshot is served from the

@@ -18,7 +18,7 @@ export interface SignaturePlan {
  * (AAuth -11 §11.5 "Common JWT Verification" steps 2-3). If a cached key fails, the JWKS is
  * refreshed once (cooldown permitting) and the check retried (Signature-Key §7.3).
  */
-export async function verifySignature(jwt: string, plan: SignaturePlan, ctx: ResolveContext): Promise<JWTPayload> {
+export async function verifyJwtSignature(jwt: string, plan: SignaturePlan, ctx: ResolveContext): Promise<JWTPayload> {
   const found = await issuerJwk(plan, ctx, false)
   try {
     return await verifyWith(jwt, found, plan, ctx)

@@ -80,9 +80,11 @@ describe('a route rate_limit', () => {
   test('compiles its key expression and builds its RateLimit-Policy once', async () => {
     const text = `${ROUTE}    rate_limit: { requests: 100, per: 60, key: 'aauth.agent + "/" + request.method' }\n`
     const route = (await buildSnapshot(configFile(text))).routes.match('h', '/x', 'GET')
+    assert.ok(route.kind === 'upstream')
     assert.equal(route?.rateLimit?.policyHeader, '"default";q=100;w=60')
     assert.deepEqual([...(route?.rateLimit?.key.reads ?? [])].sort(), ['aauth', 'request'])
     const byDefault = (await buildSnapshot(configFile(`${ROUTE}    rate_limit: { requests: 5, per: 1 }\n`))).routes.match('h', '/x', 'GET')
+    assert.ok(byDefault.kind === 'upstream')
     assert.equal(byDefault?.rateLimit?.key.source, 'aauth.agent')
   })
 

@@ -7,8 +7,8 @@ import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/
 import { testKey, type TestKey } from '../helpers/signing-keys.js'
 
 /**
- * The January-2026 wire format as the first AAuth client library emitted it (protocol digest
- * §14, seed 001): label `sig1`, a parenthesised `Signature-Key`, the signature in unpadded
+ * The January-2026 wire format as the first AAuth client library emitted it (docs/protocol.md
+ * "Wire vintages"): label `sig1`, a parenthesised `Signature-Key`, the signature in unpadded
  * base64url, `agent+jwt` tokens with `EdDSA`, keys without `alg`, discovery at
  * `/.well-known/aauth-agent`. The request is signed here by hand with `@noble/ed25519`, not
  * with the project's signer, so both the header bytes and the crypto are independent of it.

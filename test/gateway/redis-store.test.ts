@@ -60,9 +60,10 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
     await redis?.stop()
   })
 
-  test('both are ready, with the store up', async () => {
+  test('both become ready, with the store up, once their Redis connection is open', async () => {
     for (const gw of [a, b]) {
-      assert.equal(await readyz(gw), 200)
+      // The connection opens in the background; /readyz is 503 until it has.
+      await eventually('/readyz answers 200', async () => (await readyz(gw)) === 200)
       assert.equal(await metricValue(gw, 'aauth_gateway_store_up'), 1)
     }
   })

@@ -10,7 +10,7 @@ function compileOne(source: string): { problems: ConfigProblem[]; ok: boolean } 
   return { problems, ok: rule !== undefined }
 }
 
-describe('the CEL environment (CONTRACT §4 variables)', () => {
+describe('the CEL environment (README "Policies" variables)', () => {
   const typeChecks = [
     'aauth.agent_delegate.startsWith("revoked-")',
     '"data.read" in aauth.scope',

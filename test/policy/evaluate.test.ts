@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { AGENT, decide, identity, policyFrom, request } from './helpers.js'
 
-const CONTRACT_EXAMPLE = `
+const README_EXAMPLE = `
 name: data-access
 rules:
   - allow: 'aauth.agent == "https://agent.supply-chain.com"'
@@ -54,8 +54,8 @@ describe('evaluatePolicy: rule kinds', () => {
   })
 })
 
-describe('evaluatePolicy: combinations (the CONTRACT §4 example)', () => {
-  const p = policyFrom(CONTRACT_EXAMPLE)
+describe('evaluatePolicy: combinations (the README "Policies" example)', () => {
+  const p = policyFrom(README_EXAMPLE)
 
   test('the trusted agent reading without scopes is allowed', () => {
     assert.equal(decide(p).result, 'allow')

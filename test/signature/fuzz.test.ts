@@ -3,12 +3,10 @@ import { test } from 'node:test'
 import { SignatureError } from '../../src/errors.js'
 import { buildSignatureBase } from '../../src/signature/base.js'
 import { checkCoveredComponents } from '../../src/signature/components.js'
-import { verifySignatureBytes } from '../../src/signature/crypto.js'
 import { checkContentDigest } from '../../src/signature/digest.js'
 import { parseLegacySignatureKey } from '../../src/signature/legacy.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignedRequest } from '../../src/signature/types.js'
-import { testKeyPair } from './support/keys.js'
 import { prng } from '../helpers/prng.js'
 
 /** Every malformed input must end as a SignatureError (a 401), never a crash (a 500). */
@@ -27,7 +25,6 @@ const VALID: Record<string, string>[] = [
 ]
 const NAMES = ['signature-input', 'signature', 'signature-key'] as const
 const STRUCTURAL = '()";:=,; \t*abcsigjwt0189@-_/+?%.\\'
-const KEY = testKeyPair('Ed25519').verifyKey
 
 
 function randomString(rand: () => number, length: number, alphabet?: string): string {
@@ -61,7 +58,8 @@ function mustOnlyThrowSignatureError(headers: Record<string, string>, legacy: bo
     } catch (e) {
       if (!(e instanceof SignatureError)) throw e
     }
-    verifySignatureBytes(KEY, buildSignatureBase(parsed, req), parsed.signature)
+    // Verification itself never rejects (test/signature/crypto.test.ts); the base is what parses input.
+    buildSignatureBase(parsed, req)
   } catch (e) {
     assert.ok(e instanceof SignatureError, `${String(e)} for ${JSON.stringify(headers).slice(0, 300)}`)
   }

@@ -53,13 +53,13 @@ function hwkKey(parsed: ParsedSignature): VerifyKey {
 }
 
 /** Runs this folder's steps; returns 'valid' or the SignatureError code. */
-function verdict(req: SignedRequest, body: Buffer, key?: VerifyKey): string {
+async function verdict(req: SignedRequest, body: Buffer, key?: VerifyKey): Promise<string> {
   try {
     const parsed = parseSignatureHeaders(req.headers, { legacy: false })
     assert.ok(parsed)
     checkCoveredComponents(parsed, [])
     checkFreshness(parsed, nowSeconds(), 60)
-    verifyRequestSignature(parsed, req, key ?? hwkKey(parsed))
+    await verifyRequestSignature(parsed, req, key ?? hwkKey(parsed))
     if (parsed.components.includes('content-digest')) checkContentDigest(req.headers['content-digest'], body)
     return 'valid'
   } catch (e) {
@@ -79,20 +79,20 @@ const POST: Outgoing = {
 for (const alg of ['Ed25519', 'ES256'] as const) {
   test(`accepts a GET signed by @hellocoop/httpsig with an ${alg} hwk key`, async () => {
     const { req, body } = await signWithHttpsig(alg, GET)
-    assert.equal(verdict(req, body), 'valid')
+    assert.equal(await verdict(req, body), 'valid')
   })
 
   test(`accepts a POST with content-digest signed by @hellocoop/httpsig with an ${alg} key`, async () => {
     const { req, body } = await signWithHttpsig(alg, POST)
     assert.ok(parseSignatureHeaders(req.headers, { legacy: false })?.components.includes('content-digest'))
-    assert.equal(verdict(req, body), 'valid')
+    assert.equal(await verdict(req, body), 'valid')
   })
 }
 
 test('accepts an @hellocoop/httpsig signature on an authority with a port', async () => {
   const { req, body } = await signWithHttpsig('Ed25519', { method: 'GET', url: 'https://api.example.com:8443/data' })
   assert.equal(req.authority, 'api.example.com:8443')
-  assert.equal(verdict(req, body), 'valid')
+  assert.equal(await verdict(req, body), 'valid')
 })
 
 test('reads @hellocoop/httpsig jwt and jwks_uri Signature-Key members and verifies with the signing key', async () => {
@@ -103,19 +103,19 @@ test('reads @hellocoop/httpsig jwt and jwks_uri Signature-Key members and verifi
     const { req, body, pair } = await signWithHttpsig('Ed25519', GET, signatureKey)
     const parsed = parseSignatureHeaders(req.headers, { legacy: false })
     assert.equal(parsed?.key.scheme, signatureKey.type)
-    assert.equal(verdict(req, body, pair.verifyKey), 'valid')
+    assert.equal(await verdict(req, body, pair.verifyKey), 'valid')
   }
 })
 
 test('refuses @hellocoop/httpsig requests whose method, path, authority or body was changed', async () => {
   const { req, body } = await signWithHttpsig('Ed25519', POST)
-  assert.equal(verdict({ ...req, method: 'PUT' }, body), 'invalid_signature')
-  assert.equal(verdict({ ...req, path: '/data/other' }, body), 'invalid_signature')
-  assert.equal(verdict({ ...req, authority: 'evil.example.com' }, body), 'invalid_signature')
-  assert.equal(verdict(req, Buffer.from('{"hello":"there"}')), 'invalid_signature')
+  assert.equal(await verdict({ ...req, method: 'PUT' }, body), 'invalid_signature')
+  assert.equal(await verdict({ ...req, path: '/data/other' }, body), 'invalid_signature')
+  assert.equal(await verdict({ ...req, authority: 'evil.example.com' }, body), 'invalid_signature')
+  assert.equal(await verdict(req, Buffer.from('{"hello":"there"}')), 'invalid_signature')
 })
 
 test('refuses an @hellocoop/httpsig request whose content-type was changed', async () => {
   const { req, body } = await signWithHttpsig('ES256', POST)
-  assert.equal(verdict({ ...req, headers: { ...req.headers, 'content-type': 'text/plain' } }, body), 'invalid_signature')
+  assert.equal(await verdict({ ...req, headers: { ...req.headers, 'content-type': 'text/plain' } }, body), 'invalid_signature')
 })

@@ -9,7 +9,7 @@ import { resolveJwt } from './jwt.js'
  * Adding a scheme is adding a file and a line here (and its name to `SchemeName`).
  * Not implemented, hence `unsupported_scheme`: `jkt-jwt`, `self-jwt`, `x509`, `cached`.
  */
-export const SCHEMES = {
+export const SCHEME_RESOLVERS = {
   hwk: resolveHwk,
   jwt: resolveJwt,
   jwks_uri: resolveJwksUri,

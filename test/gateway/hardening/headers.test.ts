@@ -10,7 +10,7 @@ import { fieldLines, RawConnection, rawMessage, rawRequest, type RawResponse } f
 import { testKey } from '../../helpers/signing-keys.js'
 
 /**
- * Header hygiene (RFC 9110 §7.6.1, CONTRACT §5): the backend gets the client's end-to-end
+ * Header hygiene (RFC 9110 §7.6.1, docs/headers-and-errors.md): the backend gets the client's end-to-end
  * headers and the identity the gateway established, never a forged identity, a hop-by-hop
  * field or a field `Connection` names; the client never gets the backend's hop-by-hop fields.
  */

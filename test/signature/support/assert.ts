@@ -19,3 +19,18 @@ export function assertSignatureError(
   if (expected.reason !== undefined) assert.equal(caught.reason, expected.reason)
   return caught
 }
+
+/** `assertSignatureError` for a promise: it must reject with a `SignatureError` with `code`. */
+export async function assertRejectsWithSignatureError(
+  promise: Promise<unknown>,
+  code: SignatureErrorCode,
+  expected: { requiredInput?: readonly string[]; reason?: string } = {},
+): Promise<SignatureError> {
+  const caught: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  return assertSignatureError(() => {
+    if (caught !== undefined) throw caught
+  }, code, expected)
+}

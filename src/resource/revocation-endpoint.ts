@@ -1,48 +1,12 @@
-import type { CompiledRoute } from '../config/compile.js'
 import { LocalReplyError, SignatureError } from '../errors.js'
-import type { Identity } from '../identity.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { checkBodyDigest } from '../pipeline/body.js'
 import { rememberSignature, verifySignature } from '../pipeline/verify.js'
-import type { ExpiringKeyStore } from '../replay/store.js'
-import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
-import { TOKEN_KINDS } from '../tokens/kinds.js'
-import { REVOCATION_PATH } from './metadata.js'
+import { longestRevocableLifetime, revocationKey } from './revocation-check.js'
 
-
-/** Token types a person or access server may revoke at a resource (AAuth -11 §11.12). */
-const REVOCABLE = new Set(['aa-person+jwt', 'aa-auth+jwt', 'auth+jwt'])
 
 /** Servers sign revocations as themselves, under the metadata document of their role. */
 const SERVER_DOCUMENTS = new Set(['aauth-person.json', 'aauth-access.json'])
-
-/**
- * The revocation endpoint's pseudo-route: a signed POST whose body is covered by
- * `content-digest` and `content-type` (AAuth -11 §11.12). It is never forwarded.
- */
-export const REVOCATION_ROUTE: CompiledRoute = Object.freeze({
-  name: 'revocation',
-  host: undefined,
-  pathPrefix: REVOCATION_PATH,
-  methods: new Set(['POST']),
-  upstream: new URL('http://0.0.0.0/'),
-  upstreamOrigin: 'http://0.0.0.0',
-  upstreamPathPrefix: '',
-  access: 'identified' as const,
-  policy: undefined,
-  scopes: Object.freeze([]),
-  requiredComponents: Object.freeze([...ALWAYS_REQUIRED_COMPONENTS, 'content-digest', 'content-type']),
-  mode: 'enforce' as const,
-  stripSignatureHeaders: false,
-  timeoutMs: 0,
-  rateLimit: undefined,
-  cors: undefined,
-})
-
-/** Key of a revoked token: the verified issuer and its `jti`. */
-export function revocationKey(issuer: string, jti: string): string {
-  return `${issuer} ${jti}`
-}
 
 /**
  * Handles `POST {revocation_endpoint}` with `{"jti": "...", "exp": <int>}`. The issuer is the
@@ -53,7 +17,7 @@ export function revocationKey(issuer: string, jti: string): string {
  * store at `max_entries` is 503, both with `Retry-After`; a live revocation is never dropped.
  */
 export async function handleRevocation(ctx: RequestContext): Promise<void> {
-  ctx.route = REVOCATION_ROUTE
+  if (ctx.signed.method !== 'POST') throw new LocalReplyError('method_not_allowed', 'the revocation endpoint takes POST', { allow: ['POST'] })
   ctx.keyConfig = ctx.snapshot.revocationView
   await verifySignature(ctx)
   const caller = ctx.identity
@@ -82,32 +46,6 @@ export async function handleRevocation(ctx: RequestContext): Promise<void> {
     throw new LocalReplyError('rate_limited', 'this issuer holds as many unexpired revocations as the gateway keeps per issuer', { retryAfterSeconds })
   }
   throw new LocalReplyError('store_full', 'the gateway holds as many unexpired revocations as it keeps', { retryAfterSeconds })
-}
-
-/**
- * The longest lifetime of any token type that can be revoked (AAuth -11: person and auth
- * tokens at most 1 h), read from the token kinds so the two never disagree. Computed on call:
- * this module and the token kinds import each other through the pipeline.
- */
-function longestRevocableLifetime(): number {
-  let longest = 0
-  for (const typ of REVOCABLE) {
-    const lifetime = TOKEN_KINDS[typ]?.maxLifetime
-    if (lifetime === undefined) throw new Error(`revocable token type ${typ} has no maxLifetime`)
-    longest = Math.max(longest, lifetime)
-  }
-  return longest
-}
-
-/** Refuses a presented person or auth token its issuer revoked (`revoked_jwt`, AAuth -11 §11.12). */
-export async function checkNotRevoked(identity: Omit<Identity, 'thumbprint'>, store: ExpiringKeyStore): Promise<void> {
-  if (!REVOCABLE.has(identity.tokenType)) return
-  const jti = identity.claims.jti
-  if (typeof jti !== 'string' || !(await store.has(revocationKey(identity.issuer, jti)))) return
-  // A revoked auth token sends the agent back for a person token, never for another auth token.
-  throw new SignatureError('revoked_jwt', 'the issuer revoked this token', {
-    requirement: identity.tokenType === 'aa-person+jwt' ? undefined : 'person-token',
-  })
 }
 
 function parseBody(body: Buffer | undefined): { jti: string; exp: number } {
