@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { stringify } from 'yaml'
 import { signRequest } from '../../src/client/sign.js'
+import { buildSnapshot } from '../../src/config/compile.js'
+import { ConfigError } from '../../src/errors.js'
 import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
@@ -225,6 +227,28 @@ describe('published scopes (-11 §11.10): a route scope missing from resource.sc
     const lines = readFileSync(file, 'utf8').split('\n')
     const line = lines.findIndex((l) => l.includes('data.erase')) + 1
     assert.ok(stderr.includes(`${file}:${line}: routes.0.scopes.1: scope "data.erase" is not published`), stderr)
+  })
+
+  test('deferred on a route that mints no resource tokens, and session-token without a signing key, are config errors', async () => {
+    const file = join(dir, 'other.yaml')
+    writeFileSync(
+      file,
+      stringify({
+        resource: { issuer: RESOURCE },
+        routes: [
+          { name: 'a', match: { path_prefix: '/a' }, upstream: 'http://127.0.0.1:1', access: 'person-token', deferred: true },
+          { name: 's', match: { path_prefix: '/s' }, upstream: 'http://127.0.0.1:1', access: 'session-token' },
+        ],
+      }),
+    )
+    await assert.rejects(buildSnapshot(file, {}), (err: unknown) => {
+      assert.ok(err instanceof ConfigError)
+      const keys = err.problems.map((p) => p.key)
+      assert.ok(keys.includes('routes.0.deferred'), err.message)
+      assert.ok(keys.includes('routes.1.access'), err.message)
+      assert.ok(err.problems.every((p) => p.line > 0), err.message)
+      return true
+    })
   })
 })
 
