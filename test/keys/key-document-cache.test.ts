@@ -196,3 +196,15 @@ test('the backoff counts from the end of a slow failed refetch while a stale doc
   await h.cache.get(URL_A, ADMISSION)
   assert.equal(h.calls.length, 3)
 })
+
+test('a URL evicted while its fetch is in flight still answers its callers with the document', async () => {
+  const h = harness({ maxEntries: 1 })
+  let release: () => void = () => {}
+  h.respond(() => new Promise((resolve) => { release = () => resolve({ status: 200, body: { slow: true }, headers: {} }) }))
+  const slow = h.cache.get(URL_A, ADMISSION)
+  await new Promise((r) => setImmediate(r))
+  h.respond(async () => ({ status: 200, body: { other: true }, headers: {} }))
+  assert.deepEqual((await h.cache.get('https://b.test/jwks.json', ADMISSION)).doc, { other: true })
+  release()
+  assert.deepEqual((await slow).doc, { slow: true })
+})
