@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { getFresh, metricValue, serveProcess, type ServedProcess } from '../helpers/serve-process.js'
 
@@ -13,7 +13,7 @@ import { getFresh, metricValue, serveProcess, type ServedProcess } from '../help
  * to real requests change and `aauth_gateway_config_reloads_total` counts the reload.
  */
 describe('serve: reloading the config', () => {
-  let backend: TestBackend
+  let backend: Backend
   let dir: string
   before(async () => {
     backend = await startBackend()
