@@ -1,4 +1,5 @@
-import { generateKeyPairSync, sign, verify } from 'node:crypto'
+import { sign, verify } from 'node:crypto'
+import { newKey } from '../src/devkit/keys.js'
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Server } from 'node:http'
 
@@ -41,7 +42,7 @@ export function minimalForward(upstream: string, beforeForward?: (done: () => vo
  * gateway does) of a fixed 300-byte message: the floor under any signed request.
  */
 export function forwardPlusVerify(upstream: string): Server {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const { privateKey, publicKey } = newKey('Ed25519')
   const data = Buffer.alloc(300, 0x61)
   const signature = sign(null, data, privateKey)
   return minimalForward(upstream, (done) => verify(null, data, publicKey, signature, () => done()))

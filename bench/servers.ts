@@ -2,6 +2,7 @@ import { pino } from 'pino'
 import { Agent, createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ProxyServer } from 'http-proxy-3'
+import { startBackend as startDevBackend } from '../src/devkit/backend.js'
 import { startGateway } from '../src/gateway.js'
 import { forwardPlusVerify, minimalForward } from './limits.js'
 
@@ -42,15 +43,9 @@ export function startService(kind: ServiceKind, arg: string): Promise<Service> {
 
 const BODY = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'bench backend' })
 
-/** A tiny upstream: answers every request with the same small JSON body. */
-async function startBackend(): Promise<Service> {
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    req.resume()
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) }).end(BODY)
-    })
-  })
-  return serve(server, async () => undefined)
+/** A tiny upstream (the developer kit's backend, not recording): the same small JSON body for every request. */
+function startBackend(): Promise<Service> {
+  return startDevBackend({ reply: BODY, record: false, keepAliveTimeout: 5000 })
 }
 
 /**

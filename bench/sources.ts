@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto'
-import { signRequest, type SigningKey } from '../src/client/sign.js'
+import { newKey } from '../src/devkit/keys.js'
+import { signRequest, type SigningKey } from '../src/devkit/sign.js'
 import type { BenchRequest, RequestSource } from './load.js'
 
 /** How an agent signs: its key and the `Signature-Key` member value (after `label=`). */
@@ -10,12 +10,8 @@ export interface Credential {
 
 /** A fresh Ed25519 key presented inline (`hwk`, Signature-Key -08 §3.1): a pseudonymous agent. */
 export function hwkCredential(): Credential {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-  const { x } = publicKey.export({ format: 'jwk' })
-  return {
-    key: { alg: 'Ed25519', privateKey },
-    signatureKey: `hwk;alg="Ed25519";kty="OKP";crv="Ed25519";x="${x}"`,
-  }
+  const key = newKey('Ed25519')
+  return { key, signatureKey: key.hwk }
 }
 
 /** The same unsigned request, over and over. */

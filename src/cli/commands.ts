@@ -69,5 +69,60 @@ const demo = defineCommand({
   run: async () => (await import('./demo.js')).demo(),
 })
 
+const agentServer = defineCommand({
+  name: 'agent-server',
+  summary: 'run a local agent provider for development (loopback)',
+  usage: 'aauth-gateway agent-server [--listen HOST:PORT] [--issuer URL] [--key FILE]',
+  help: [
+    '  --listen HOST:PORT   where to listen (default 127.0.0.1:8700)',
+    '  --issuer URL         the issuer in its metadata and tokens (default: its own http:// origin)',
+    '  --key FILE           its private JWK; created (mode 0600) when missing, so restarts keep the',
+    '                       identity (default .aauth/agent-server.jwk.json)',
+    '',
+    'Serves /.well-known/aauth-agent.json, its JWKS and POST /delegate/token, and prints the',
+    'trust lines to paste into a gateway config. Trusts any caller: development only.',
+  ].join('\n'),
+  options: {
+    listen: { type: 'string', default: '127.0.0.1:8700' },
+    issuer: { type: 'string' },
+    key: { type: 'string', default: '.aauth/agent-server.jwk.json' },
+  },
+  run: async ({ values }) => (await import('./agent-server.js')).agentServer(values),
+})
+
+const request = defineCommand({
+  name: 'request',
+  summary: 'send a signed AAuth request and print the answer (curl for AAuth)',
+  usage: 'aauth-gateway request [-X METHOD] [--key FILE] [--hwk | --agent-server URL [--delegate NAME] | --token FILE] [-H "Name: value"]... [-d DATA|@FILE] [--authority HOST[:PORT]] URL',
+  help: [
+    '  -X, --request METHOD   the method (default GET, or POST with -d)',
+    '  --key FILE             sign with this private JWK (default: a fresh Ed25519 key)',
+    '  --hwk                  present the bare key inline (Signature-Key: hwk; the default)',
+    '  --agent-server URL     get an agent token from that agent server and sign with it (jwt)',
+    '  --delegate NAME        the delegate id (sub) to ask the agent server for (default cli-delegate)',
+    '  --token FILE           present the person or auth token in FILE (jwt); --key must be its cnf key',
+    '  -H, --header LINE      add a header, "Name: value" (repeatable)',
+    '  -d, --data DATA        send DATA (or @FILE: the file\'s bytes) as the body, Content-Digest covered;',
+    '                         content-type from -H, else application/json when DATA is JSON',
+    '  --authority HOST[:PORT]  the @authority to sign (default the URL\'s; Host stays the URL\'s)',
+    '',
+    'Prints the answer like curl -i; on a 401 explains the challenge on stderr.',
+    'Exit 0 for a 2xx answer, 1 for another status, 2 for a usage or network error.',
+  ].join('\n'),
+  options: {
+    request: { type: 'string', short: 'X' },
+    key: { type: 'string' },
+    hwk: { type: 'boolean', default: false },
+    'agent-server': { type: 'string' },
+    delegate: { type: 'string', default: 'cli-delegate' },
+    token: { type: 'string' },
+    header: { type: 'string', short: 'H', multiple: true },
+    data: { type: 'string', short: 'd' },
+    authority: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1 },
+  run: async ({ values, positionals }) => (await import('./request.js')).request(values, positionals[0] ?? ''),
+})
+
 /** Every `aauth-gateway` command, in the order `help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, check, testPolicies, keygen, demo]
+export const COMMANDS: readonly Command[] = [serve, check, testPolicies, keygen, demo, agentServer, request]

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, type JsonWebKey as NodeJwk } from 'node:crypto'
+import type { JsonWebKey as NodeJwk } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'
 import { calculateJwkThumbprint } from 'jose'
+import { generatePrivateJwk } from '../devkit/keys.js'
 import { UsageError } from './command.js'
 
 export interface KeygenOptions {
@@ -34,12 +35,6 @@ export async function keygen(values: KeygenOptions): Promise<number> {
   if (values.public) process.stdout.write(JSON.stringify(publicJwk(privateJwk), null, 2) + '\n')
   else if (values.out === undefined) process.stdout.write(JSON.stringify(privateJwk, null, 2) + '\n')
   return 0
-}
-
-export function generatePrivateJwk(alg: 'Ed25519' | 'ES256'): NodeJwk {
-  const { privateKey } =
-    alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  return privateKey.export({ format: 'jwk' })
 }
 
 /** The public members of a private JWK (RFC 7517 §4, RFC 8037 §2, RFC 7518 §6.2.1). */

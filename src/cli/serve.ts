@@ -3,7 +3,6 @@ import { startPrimary } from '../cluster/primary.js'
 import { runWorker } from '../cluster/worker.js'
 import { buildSnapshot, workerCount } from '../config/compile.js'
 import { loadConfigFile } from '../config/load.js'
-import { startEchoBackend, type EchoBackend } from '../echo/server.js'
 import { ConfigError } from '../errors.js'
 import { startGateway } from '../gateway.js'
 import type { Logger } from 'pino'
@@ -19,12 +18,22 @@ import { createLogger, DEFAULT_LOG_SETTINGS, levelFromEnv, standardDestination, 
  * With `workers` > 1 in the config this process becomes the cluster primary and each worker
  * runs this command again (docs/scaling.md); with 1 (the default) it is the one process.
  */
+/** What `serve` needs of the echo backend. */
+interface EchoServer {
+  url: string
+  close(): Promise<void>
+}
+
 export async function serve(file: string, echo: string | undefined): Promise<number> {
   if (cluster.isWorker) return runWorker(file)
   // Until the config is read: what goes wrong before it (a bad config, a port in use) is
   // still a JSON line, at the level LOG_LEVEL asks for when it names one.
   const boot = createLogger({ ...DEFAULT_LOG_SETTINGS, level: bootLevel() }, standardDestination(2))
-  const echoServer = echo ? await startEchoBackend(echo) : undefined
+  // The echo backend is the developer kit's (src/devkit), loaded only when asked for: the runtime
+  // image does not ship the kit (docs/architecture.md "Developer kit").
+  const echoServer: EchoServer | undefined = echo
+    ? await (await import('../devkit/backend.js')).startBackend({ listen: echo, record: false })
+    : undefined
   if (echoServer) boot.info({ echo_url: echoServer.url }, `echo backend on ${echoServer.url}`)
   if (configuredWorkers(file) > 1) return servePrimary(file, echoServer, boot)
   let gateway
@@ -80,7 +89,7 @@ function configuredWorkers(file: string): number {
 }
 
 /** `serve` as the cluster primary: validates the config, starts the workers, runs until drained. */
-async function servePrimary(file: string, echoServer: EchoBackend | undefined, log: Logger): Promise<number> {
+async function servePrimary(file: string, echoServer: EchoServer | undefined, log: Logger): Promise<number> {
   let primary
   try {
     const snapshot = await buildSnapshot(file)

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto'
 
 /** The resource's own signing key: mints resource tokens and is published in its JWKS. */
 export interface ResourceKey {
@@ -34,9 +34,3 @@ export async function loadResourceKey(file: string): Promise<ResourceKey> {
   return { kid: jwk.kid, alg, privateKey, publicJwk: { ...pub, kid: jwk.kid, alg, use: 'sig' } }
 }
 
-/** A new private JWK for `resource.signing_key` (`aauth-gateway keygen`, the demo). */
-export function generatePrivateJwk(alg: 'Ed25519' | 'ES256'): NodeJwk {
-  const { privateKey } =
-    alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  return privateKey.export({ format: 'jwk' })
-}

@@ -4,8 +4,9 @@ import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js'
 import { parseCidr } from '../request/proxies.js'
 
 /**
- * The config file's schema (docs/configuration.md lists every key). Every object is strict: an unknown key is an error
- * naming its file and line. Durations are seconds. Defaults here are the documented defaults.
+ * The config file's schema (docs/configuration.md). Every object is strict: an unknown key is an
+ * error naming its file and line. Durations are seconds. Each default is written once, on its key;
+ * a section left out is parsed as `{}` (`prefault`), so it gets the same per-key defaults.
  */
 
 const hostPort = z
@@ -149,8 +150,8 @@ const signatures = z
     schemes: z.array(z.enum(SCHEMES)).min(1).default(['jwt', 'jwks_uri', 'hwk']),
     algorithms: z.array(z.enum(ALGORITHMS)).min(1).default(['Ed25519', 'ES256']),
     legacy: z.boolean().default(true),
-    replay: replay.default({ max_entries: 100_000 }),
-    revocation: revocation.default({ max_entries: 100_000, max_per_issuer: 10_000 }),
+    replay: replay.prefault({}),
+    revocation: revocation.prefault({}),
     max_body_bytes: z.number().int().nonnegative().default(1_048_576),
   })
   .strict()
@@ -169,7 +170,7 @@ const route = z
         methods: z.array(method).min(1).optional(),
       })
       .strict()
-      .default({ path_prefix: '/' }),
+      .prefault({}),
     upstream: httpUrl,
     /** An AAuth -11 access mode, or a pre--11 name for one (docs/access-modes.md). */
     access: z.enum(ACCESS_LEVELS).default('identified'),
@@ -227,32 +228,12 @@ export const configSchema = z
     /** Not 9090, which is Prometheus's own port. */
     admin: hostPort.default('127.0.0.1:9091'),
     workers: workers.default(1),
-    resource: resource.default({ issuer: 'http://127.0.0.1:8080', scopes: {} }),
-    trust: trust.default({
-      agent_providers: [],
-      person_servers: [],
-      access_servers: [],
-      insecure_issuers: [],
-      proxies: [],
-    }),
-    signatures: signatures.default({
-      window: 60,
-      schemes: ['jwt', 'jwks_uri', 'hwk'],
-      algorithms: ['Ed25519', 'ES256'],
-      legacy: true,
-      replay: { max_entries: 100_000 },
-      revocation: { max_entries: 100_000, max_per_issuer: 10_000 },
-      max_body_bytes: 1_048_576,
-    }),
-    limits: limits.default({
-      max_header_bytes: 16_384,
-      header_timeout: 10,
-      fetch_timeout: 5,
-      fetch_max_bytes: 262_144,
-      drain_timeout: 30,
-    }),
-    store: store.default({ type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false }),
-    log: log.default({ level: 'info', format: 'json' }),
+    resource: resource.prefault({}),
+    trust: trust.prefault({}),
+    signatures: signatures.prefault({}),
+    limits: limits.prefault({}),
+    store: store.prefault({}),
+    log: log.prefault({}),
     /** A directory of policy files, relative to the config file. */
     policies: z.string().min(1).optional(),
     /**

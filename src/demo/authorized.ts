@@ -1,6 +1,6 @@
 import { calculateJwkThumbprint, decodeJwt } from 'jose'
 import type { Exchange } from './delegate.js'
-import { getJson } from './http.js'
+import { getJson } from '../devkit/http.js'
 import { backendSaw, expectRequirement, jsonMember, requirementOf } from './observe.js'
 import type { Step, StepContext } from './run.js'
 import { PATHS, SCOPES } from './stack.js'

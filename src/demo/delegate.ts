@@ -1,5 +1,5 @@
-import { signRequest } from '../client/sign.js'
-import { hwkMember, jwtMember, newKey, type DemoKey } from './keys.js'
+import { signRequest } from '../devkit/sign.js'
+import { hwkMember, jwtMember, newKey, type DevKey } from '../devkit/keys.js'
 
 /** One HTTP exchange as the delegate saw it, for printing and checking. */
 export interface Exchange {
@@ -29,11 +29,11 @@ export interface CallOptions {
  * with `signRequest` (RFC 9421 + `Signature-Key`), presenting whichever token it holds.
  */
 export class Delegate {
-  readonly key: DemoKey
+  readonly key: DevKey
   agentToken: string | undefined
 
   constructor(readonly id: string) {
-    this.key = newKey(`${id}-key`)
+    this.key = newKey('Ed25519', `${id}-key`)
   }
 
   /** `POST {agentServer}/delegate/token` with `{"sub", "cnf_jwk"}`; keeps the token it gets. */

@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { generatePrivateJwk } from '../config/resource-key.js'
-import { startEchoBackend, type EchoBackend } from '../echo/server.js'
+import { generatePrivateJwk, newKey } from '../devkit/keys.js'
+import { startBackend, type Backend } from '../devkit/backend.js'
 import { startGateway, type RunningGateway } from '../gateway.js'
 import type { DecisionLog } from '../log/decision.js'
-import { startAgentServer, type AgentServer } from './agent-server.js'
-import { startPersonServer, type PersonServer } from './person-server.js'
+import { startAgentServer, type AgentServer } from '../devkit/agent-server.js'
+import { startPersonServer, type PersonServer } from '../devkit/person-server.js'
 
 /** The gateway's routes in this demo, one per rung of the AAuth ladder (plus a step-up one). */
 export const PATHS = { pseudonymous: '/hello', identified: '/data', authorized: '/records', admin: '/admin' } as const
@@ -17,7 +17,7 @@ export const SCOPES = { authorized: 'data.write', admin: 'data.admin' } as const
 export interface DemoStack {
   agentServer: AgentServer
   personServer: PersonServer
-  backend: EchoBackend
+  backend: Backend
   gateway: RunningGateway
   /** The gateway's origin: where agents call, and the resource's identifier (`iss`, `aud`). */
   resource: string
@@ -40,11 +40,11 @@ export async function startStack(log: DecisionLog): Promise<DemoStack> {
   try {
     const dir = mkdtempSync(join(tmpdir(), 'aauth-demo-'))
     closers.push(() => rmSync(dir, { recursive: true, force: true }))
-    const agentServer = await startAgentServer()
+    const agentServer = await startAgentServer({ key: newKey('Ed25519', 'agent-key-1') })
     closers.push(() => agentServer.close())
     const personServer = await startPersonServer({ agentServers: [agentServer.origin] })
     closers.push(() => personServer.close())
-    const backend = await startEchoBackend('127.0.0.1:0')
+    const backend = await startBackend({ record: false })
     closers.push(() => backend.close())
 
     const configFile = writeGatewayFiles(dir, agentServer.origin)

@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { cli as run, type Run } from '../helpers/cli.js'
 
-// Tests run from the repository root (npm test).
-const BIN = resolve('bin/aauth-gateway.js')
-const COMMANDS = ['serve', 'check', 'test-policies', 'keygen', 'demo']
+const COMMANDS = ['serve', 'check', 'test-policies', 'keygen', 'demo', 'agent-server', 'request']
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function cli(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  return new Promise((done) => child.once('close', (code) => done({ code, stdout, stderr })))
-}
+const cli = (...args: string[]): Promise<Run> => run(args)
 
 describe('the aauth-gateway command line', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'aauth-cli-'))

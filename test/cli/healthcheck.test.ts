@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { closedPort } from '../helpers/backend.js'
+import { closedPort } from '../helpers/ports.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 // Tests run from the repository root (npm test); the Docker image runs the same file.

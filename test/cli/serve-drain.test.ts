@@ -1,35 +1,20 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { getFresh, serveProcess, type Got } from '../helpers/serve-process.js'
 
 /** A GET on a fresh connection, resolving status and body, or the error. */
 const get = (url: string): Promise<Got | Error> => getFresh(url, {}, 30_000)
 
-
-async function startSilentBackend(): Promise<{ url: string; received: unknown[]; close(): Promise<void> }> {
-  const received: unknown[] = []
-  const server = createServer((req) => void received.push(req.url))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () =>
-      new Promise((r) => {
-        server.close(() => r())
-        server.closeAllConnections()
-      }),
-  }
-}
+/** A backend that takes requests and never answers them. */
+const startSilentBackend = (): Promise<Backend> => startBackend({ handler: () => undefined })
 
 describe('serve: SIGTERM drains', () => {
-  let slow: TestBackend
+  let slow: Backend
   let dir: string
   before(async () => {
     slow = await startBackend({ delayMs: 1500 })
@@ -76,9 +61,9 @@ describe('serve: SIGTERM drains', () => {
         limits: { drain_timeout: 1 },
         routes: [{ name: 'stuck', match: { path_prefix: '/' }, upstream: stuck.url, access: 'open' }],
       })
-      const before = stuck.received.length
+      const before = stuck.arrived.length
       const pending = get(`${gw.url}/stuck`)
-      await eventually('the request reaches the backend', () => stuck.received.length === before + 1)
+      await eventually('the request reaches the backend', () => stuck.arrived.length === before + 1)
       const signalled = Date.now()
       gw.child.kill('SIGTERM')
       assert.equal(await gw.exited, 0)

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { getFresh, metricValue, serveProcess, type ServedProcess } from '../helpers/serve-process.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 /**
  * `serve` with `workers: 2` (docs/scaling.md), run as a real process: a primary and two workers
@@ -40,7 +40,7 @@ async function stop(gw: ServedProcess): Promise<void> {
 }
 
 describe('serve with workers: 2', () => {
-  let backend: TestBackend
+  let backend: Backend
   let dir: string
   before(async () => {
     backend = await startBackend()
@@ -59,7 +59,7 @@ describe('serve with workers: 2', () => {
       routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'pseudonymous' }],
     })
     try {
-      const key = testKey('Ed25519')
+      const key = newKey('Ed25519')
       const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: '/data/once' }, key, { signatureKey: key.hwk })
       const before = backend.received.length
       const first = await getFresh(`${gw.url}/data/once`, headers)

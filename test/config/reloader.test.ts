@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, test } from 'node:test'
 import { stringify } from 'yaml'
 import type { Snapshot } from '../../src/config/compile.js'
+import { newKey } from '../../src/devkit/keys.js'
 import { createReloader, type Reloader, type ReloaderOptions } from '../../src/config/reloader.js'
 import { GatewayMetrics } from '../../src/metrics/metrics.js'
 import { directoriesIdentity } from '../../src/config/watch.js'
@@ -184,8 +184,7 @@ test('a check reloads only when the content changed: a touch does not, an invali
 
 test('a rotated signing key is a change a check reloads', async () => {
   const dir = tempDir()
-  const key = (kid: string): string =>
-    JSON.stringify({ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid, alg: 'Ed25519' })
+  const key = (kid: string): string => JSON.stringify(newKey('Ed25519', kid).privateJwk)
   writeTree(dir, { 'gateway.yaml': configYaml({ extra: { resource: { issuer: 'https://api.test', signing_key: 'keys/resource.jwk.json' } } }), 'keys/resource.jwk.json': key('k1') })
   const { r } = await reloader(join(dir, 'gateway.yaml'))
   assert.equal(r.current.resource.signingKey?.kid, 'k1')

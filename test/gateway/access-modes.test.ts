@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { stringify } from 'yaml'
-import { signRequest } from '../../src/client/sign.js'
+import { signRequest } from '../../src/devkit/sign.js'
 import { buildSnapshot } from '../../src/config/compile.js'
 import { ConfigError } from '../../src/errors.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   mintAuthToken,
@@ -18,16 +18,16 @@ import {
   resourceTokenOf,
   verifyResourceToken,
 } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const SCOPES = { 'data.read': 'Read data', 'data.write': 'Write data' }
 let sequence = 0
 
 /** A signed GET (or unsigned with `signatureKey` undefined) to a fresh path under `prefix`. */
-function call(gw: TestGateway, prefix: string, key: TestKey, signatureKey: string | undefined, headers: Record<string, string> = {}, suffix = ''): Promise<Answer> {
+function call(gw: TestGateway, prefix: string, key: DevKey, signatureKey: string | undefined, headers: Record<string, string> = {}, suffix = ''): Promise<Answer> {
   const target = `${prefix}/${++sequence}${suffix}`
   if (signatureKey === undefined) return send(gw, target, { headers })
   return send(gw, target, { headers: { ...headers, ...signRequest({ method: 'GET', authority: AUTHORITY, target, headers }, key, { signatureKey }) } })
@@ -38,9 +38,9 @@ const jwt = (token: string): string => `jwt;jwt="${token}"`
 describe('access modes (AAuth -11 §4.2.3): each mode\'s ladder of challenges', () => {
   let agent: AgentServer
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
   let agentToken: string
 
   before(async () => {
@@ -254,9 +254,9 @@ describe('published scopes (-11 §11.10): a route scope missing from resource.sc
 
 describe('deferred delivery of requirement=auth-token (-11 §6.5.1)', () => {
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ps = await startAgentServer()
@@ -277,7 +277,7 @@ describe('deferred delivery of requirement=auth-token (-11 §6.5.1)', () => {
   })
 
   /** A signed GET of `target` with `key` presenting `token`. */
-  const poll = (target: string, signer: TestKey, token: string, created?: number): Promise<Answer> =>
+  const poll = (target: string, signer: DevKey, token: string, created?: number): Promise<Answer> =>
     send(gw, target, { headers: signRequest({ method: 'GET', authority: AUTHORITY, target }, signer, { signatureKey: jwt(token), created }) })
 
   test('an agent that asks to wait gets 202 with Location, Retry-After, no-store and the resource token; the first poll with an auth token runs the request once', async () => {
@@ -297,7 +297,7 @@ describe('deferred delivery of requirement=auth-token (-11 §6.5.1)', () => {
     const unsigned = await send(gw, location)
     assert.equal(unsigned.status, 401)
     assert.equal(parseRequirement(unsigned.headers.get('aauth-requirement')).requirement, 'agent-token')
-    const stranger = testKey('Ed25519')
+    const stranger = newKey('Ed25519')
     assert.equal((await poll(location, stranger, await mintPersonToken(ps, RESOURCE, stranger))).status, 404, 'another key learns nothing')
     const waiting = await poll(location, key, person)
     assert.equal(waiting.status, 202)

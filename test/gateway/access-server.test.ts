@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import type { AgentServer } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   callWithToken,
@@ -12,9 +12,9 @@ import {
   resourceTokenOf,
   verifyResourceToken,
 } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
-import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import type { Backend } from '../../src/devkit/backend.js'
+import { AUTHORITY, send, startTestWorld, type TestGateway, type TestWorld } from '../helpers/gateway.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 
@@ -23,30 +23,28 @@ describe('four-party authorization: resource.access_server', () => {
   // resource's own access server (auth tokens with `dwk: aauth-access.json`).
   let ps: AgentServer
   let as: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
+
+  let world: TestWorld
 
   before(async () => {
-    ;[ps, as] = await Promise.all([startAgentServer(), startAgentServer()])
-    backend = await startBackend()
-    gw = await startTestGateway(
-      {
-        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, access_server: as.origin, scopes: { 'data.read': 'Read data', 'data.write': 'Write data' } },
-        trust: { person_servers: [ps.origin], access_servers: [as.origin], insecure_issuers: [ps.origin, as.origin] },
+    world = await startTestWorld(
+      ({ issuers: [ps, as], backend }) => ({
+        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, access_server: as?.origin, scopes: { 'data.read': 'Read data', 'data.write': 'Write data' } },
+        trust: { person_servers: [ps?.origin], access_servers: [as?.origin], insecure_issuers: [ps?.origin, as?.origin] },
         routes: [
           { name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] },
           { name: 'write', match: { path_prefix: '/write' }, upstream: backend.url, access: 'authorized', scopes: ['data.write'] },
         ],
-      },
-      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+      }),
+      { issuers: 2, files: { [RESOURCE_KEY_FILE]: resourceKeyFile() } },
     )
+    ;({ backend, gw } = world)
+    ;[ps, as] = world.issuers as [AgentServer, AgentServer]
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await Promise.all([ps.close(), as.close()])
-  })
+  after(() => world.close())
 
   /** An auth token as the access server issues it: `dwk: aauth-access.json`, `ps` naming the person server. */
   const accessToken = (claims: Record<string, unknown> = {}): Promise<string> =>

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { fetch as signedFetch } from '@hellocoop/httpsig'
 import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   assertProblem,
@@ -17,10 +17,11 @@ import {
   verifyResourceToken,
   type Delegate,
 } from '../helpers/authorization.js'
-import { closedPort, startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
+import { closedPort } from '../helpers/ports.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
 import { startMockin, type Mockin } from '../helpers/mockin.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 /** A `fetch` response read whole, in the shape `send` returns. */
 async function answerOf(res: Response): Promise<Answer> {
@@ -38,7 +39,7 @@ describe('three-party authorization with @hellocoop/mockin as the person server'
   // token, so the gateway's issuer is its real loopback origin.
   let agent: AgentServer
   let mockin: Mockin
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
   let resource: string
 
@@ -214,7 +215,7 @@ describe('auth tokens the gateway refuses', () => {
   let agent: AgentServer
   let ps: AgentServer
   let stranger: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {
@@ -247,7 +248,7 @@ describe('auth tokens the gateway refuses', () => {
     await agent.close()
   })
 
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   function assertSignatureError(res: Answer, code: string): void {
     assert.equal(res.status, 401, res.text)
@@ -293,7 +294,7 @@ describe('auth tokens the gateway refuses', () => {
   })
 
   test('refuses an auth token whose cnf.jwk is not the key that signed the request with invalid_signature', async () => {
-    const other = testKey('Ed25519')
+    const other = newKey('Ed25519')
     const token = await mintAuthToken(ps, RESOURCE, other)
     assertSignatureError(await callWithToken(gw, '/data', key, token), 'invalid_signature')
   })
@@ -318,7 +319,7 @@ describe('auth tokens the gateway refuses', () => {
   })
 
   test('refuses an auth token signed by a key the person server does not publish with invalid_jwt', async () => {
-    const forged = { ...testKey('Ed25519'), kid: ps.keys[0]?.kid ?? 'key' }
+    const forged = { ...newKey('Ed25519'), kid: ps.keys[0]?.kid ?? 'key' }
     const token = await mintAuthToken(ps, RESOURCE, key, {}, { key: forged })
     assertSignatureError(await callWithToken(gw, '/data', key, token), 'invalid_jwt')
   })

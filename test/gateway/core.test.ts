@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { closedPort, startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
+import { closedPort } from '../helpers/ports.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { independentlySigned } from '../helpers/independent-signer.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 describe('gateway core (hwk, open and pseudonymous routes)', () => {
-  let backend: TestBackend
-  let slow: TestBackend
+  let backend: Backend
+  let slow: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend()
@@ -171,7 +172,7 @@ describe('gateway core (hwk, open and pseudonymous routes)', () => {
   })
 
   test('verifies ES256 signatures', async () => {
-    const ec = testKey('ES256')
+    const ec = newKey('ES256')
     const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: '/data/ec' }, ec, { signatureKey: ec.hwk })
     assert.equal((await send(gw, '/data/ec', { headers })).status, 200)
   })

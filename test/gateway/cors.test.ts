@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { addCorsHeaders } from '../../src/proxy/cors.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 const APP = 'https://app.example'
 const OTHER = 'https://evil.example'
 
 describe('CORS for browser-hosted agents', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {

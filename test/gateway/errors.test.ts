@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
-import { closedPort, startBackend, type TestBackend } from '../helpers/backend.js'
-import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import type { AgentServer } from '../../src/devkit/agent-server.js'
+import type { Backend } from '../../src/devkit/backend.js'
+import { closedPort } from '../helpers/ports.js'
+import { AUTHORITY, send, startTestWorld, type TestGateway, type TestWorld } from '../helpers/gateway.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const DENY_HWK = `name: no-hwk
 rules:
@@ -13,22 +14,21 @@ rules:
 `
 
 describe('errors that say what to do (and what only the operator learns)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let agent: AgentServer
   let gw: TestGateway
   let down: number
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
+
+  let world: TestWorld
 
   before(async () => {
-    backend = await startBackend()
-    agent = await startAgentServer()
-    agent.addKey()
     down = await closedPort()
-    gw = await startTestGateway(
-      {
+    world = await startTestWorld(
+      ({ issuers: [issuer], backend }) => ({
         resource: { issuer: 'https://api.test', authority: AUTHORITY },
         // The agent server may be fetched (insecure_issuers) but is not a trusted agent provider.
-        trust: { agent_providers: [], insecure_issuers: [agent.origin] },
+        trust: { agent_providers: [], insecure_issuers: [issuer?.origin] },
         signatures: { schemes: ['hwk', 'jwt'] },
         policies: 'policies',
         policies_visible: false,
@@ -37,15 +37,14 @@ describe('errors that say what to do (and what only the operator learns)', () =>
           { name: 'denied', match: { path_prefix: '/denied' }, upstream: backend.url, access: 'pseudonymous', policy: 'no-hwk' },
           { name: 'down', match: { path_prefix: '/down' }, upstream: `http://127.0.0.1:${down}`, access: 'open' },
         ],
-      },
-      { 'policies/no-hwk.yaml': DENY_HWK },
+      }),
+      { files: { 'policies/no-hwk.yaml': DENY_HWK } },
     )
+    ;({ backend, gw } = world)
+    agent = world.issuers[0] as AgentServer
+    agent.addKey()
   })
-  after(async () => {
-    await gw.close()
-    await agent.close()
-    await backend.close()
-  })
+  after(() => world.close())
 
   const hostOf = (): string => new URL(gw.url).host
 
@@ -61,7 +60,7 @@ describe('errors that say what to do (and what only the operator learns)', () =>
   })
 
   test('a signature that fails for another reason keeps the plain message (the retry never accepts)', async () => {
-    const other = testKey('Ed25519')
+    const other = newKey('Ed25519')
     // Signed over the Host, but by a key other than the one in Signature-Key.
     const headers = signRequest({ method: 'GET', authority: hostOf(), target: '/data/2' }, other, { signatureKey: key.hwk })
     const res = await send(gw, '/data/2', { headers })
@@ -95,7 +94,7 @@ describe('errors that say what to do (and what only the operator learns)', () =>
   })
 
   test('an untrusted token issuer: the decision line names the issuer and the trust list, the client does not', async () => {
-    const agentKey = testKey('Ed25519')
+    const agentKey = newKey('Ed25519')
     const token = await agent.agentToken(agentKey.publicJwk, { sub: 'delegate-1' })
     const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: '/data/3' }, agentKey, { signatureKey: `jwt;jwt="${token}"` })
     const res = await send(gw, '/data/3', { headers })

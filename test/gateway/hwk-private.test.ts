@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 describe('hwk carrying private key members', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const ed = testKey('Ed25519')
-  const ec = testKey('ES256')
+  const ed = newKey('Ed25519')
+  const ec = newKey('ES256')
 
   before(async () => {
     backend = await startBackend()
@@ -25,7 +25,7 @@ describe('hwk carrying private key members', () => {
   })
 
   let n = 0
-  const call = (key: TestKey, signatureKey: string): Promise<Answer> => {
+  const call = (key: DevKey, signatureKey: string): Promise<Answer> => {
     const target = `/data/${++n}`
     return send(gw, target, { headers: signRequest({ method: 'GET', authority: AUTHORITY, target }, key, { signatureKey }) })
   }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import * as ed from '@noble/ed25519'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 /**
  * The January-2026 wire format as the first AAuth client library emitted it (docs/protocol.md
@@ -13,7 +13,7 @@ import { testKey, type TestKey } from '../helpers/signing-keys.js'
  * `/.well-known/aauth-agent`. The request is signed here by hand with `@noble/ed25519`, not
  * with the project's signer, so both the header bytes and the crypto are independent of it.
  */
-async function legacySign(key: TestKey, method: string, target: string, signatureKey: string): Promise<Record<string, string>> {
+async function legacySign(key: DevKey, method: string, target: string, signatureKey: string): Promise<Record<string, string>> {
   const created = Math.floor(Date.now() / 1000)
   const params = `("@method" "@authority" "@path" "signature-key");created=${created}`
   const base = [
@@ -34,10 +34,10 @@ async function legacySign(key: TestKey, method: string, target: string, signatur
 
 describe('the January-2026 (legacy) agent wire format', () => {
   let agent: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let legacyOn: TestGateway
   let legacyOff: TestGateway
-  const delegate = testKey('Ed25519')
+  const delegate = newKey('Ed25519')
   const { alg: _alg, ...cnfWithoutAlg } = delegate.publicJwk
 
   before(async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { JWTPayload } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import { RESOURCE_KEY_FILE, resourceKeyFile } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const AGENT = 'https://agent.supply-chain.com'
@@ -22,10 +22,10 @@ describe('January-2026 auth tokens (typ auth+jwt, signatures.legacy)', () => {
   // The test issuer plays the January-2026 auth server: `{iss}/.well-known/aauth-issuer` names it,
   // its JWKS keys carry no `alg`, and it signs with the then-usual `alg: EdDSA`.
   let issuer: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
   let strict: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     issuer = await startAgentServer()
@@ -77,7 +77,7 @@ describe('January-2026 auth tokens (typ auth+jwt, signatures.legacy)', () => {
    * Signed as the January-2026 client did: label `sig1`, the parenthesised
    * `Signature-Key: sig1=(scheme=jwt jwt="...")`, and the signature in unpadded base64url.
    */
-  function callLegacy(target: TestGateway, prefix: string, token: string, signer: TestKey = key): Promise<Answer> {
+  function callLegacy(target: TestGateway, prefix: string, token: string, signer: DevKey = key): Promise<Answer> {
     const path = `${prefix}/${++n}`
     const headers = signRequest({ method: 'GET', authority: AUTHORITY, target: path }, signer, {
       label: 'sig1',
@@ -137,7 +137,7 @@ describe('January-2026 auth tokens (typ auth+jwt, signatures.legacy)', () => {
   test('refuses a legacy auth token for another resource, and one bound to another key', async () => {
     const other = await callLegacy(gw, '/data', await legacyAuthToken({ aud: 'https://other.test' }))
     assert.equal(other.headers.get('signature-error'), 'error=invalid_jwt')
-    const stolen = await callLegacy(gw, '/data', await legacyAuthToken(), testKey('Ed25519'))
+    const stolen = await callLegacy(gw, '/data', await legacyAuthToken(), newKey('Ed25519'))
     assert.equal(stolen.headers.get('signature-error'), 'error=invalid_signature')
   })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -15,7 +15,7 @@ const CLAIMED = {
 }
 
 describe('behind a load balancer: request id, X-Forwarded-*, trace context', () => {
-  let backend: TestBackend
+  let backend: Backend
   /** Loopback (where the tests connect from) is not listed: every peer is untrusted. */
   let direct: TestGateway
   /** Loopback listed in `trust.proxies`, as a load balancer's address would be. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import type { AgentServer } from '../../src/devkit/agent-server.js'
 import { callWithToken, mintPersonToken, newDelegate } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
-import { AUTHORITY, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import type { Backend } from '../../src/devkit/backend.js'
+import { AUTHORITY, startTestWorld, type TestGateway, type TestWorld } from '../helpers/gateway.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 
@@ -17,31 +17,29 @@ rules:
 describe('a person token alone ("person identity" access, AAuth -11)', () => {
   let agent: AgentServer
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
+
+  let world: TestWorld
 
   before(async () => {
-    ;[agent, ps] = await Promise.all([startAgentServer(), startAgentServer()])
-    backend = await startBackend()
-    gw = await startTestGateway(
-      {
+    world = await startTestWorld(
+      ({ issuers: [agent, ps], backend }) => ({
         resource: { issuer: RESOURCE, authority: AUTHORITY },
-        trust: { agent_providers: [agent.origin], person_servers: [ps.origin], insecure_issuers: [agent.origin, ps.origin] },
+        trust: { agent_providers: [agent?.origin], person_servers: [ps?.origin], insecure_issuers: [agent?.origin, ps?.origin] },
         policies: 'policies',
         routes: [
           { name: 'profile', match: { path_prefix: '/profile' }, upstream: backend.url, access: 'identified' },
           { name: 'agents-only', match: { path_prefix: '/agents-only' }, upstream: backend.url, access: 'identified', policy: 'named-agent' },
         ],
-      },
-      { 'policies/named-agent.yaml': NAMED_AGENT },
+      }),
+      { issuers: 2, files: { 'policies/named-agent.yaml': NAMED_AGENT } },
     )
+    ;({ backend, gw } = world)
+    ;[agent, ps] = world.issuers as [AgentServer, AgentServer]
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await Promise.all([agent.close(), ps.close()])
-  })
+  after(() => world.close())
 
   test('satisfies access: identified, forwarding the person and no agent', async () => {
     const res = await callWithToken(gw, '/profile', key, await mintPersonToken(ps, RESOURCE, key))
@@ -54,7 +52,7 @@ describe('a person token alone ("person identity" access, AAuth -11)', () => {
   })
 
   test('is still bound to the agent key: signed by another key it is invalid_signature', async () => {
-    const res = await callWithToken(gw, '/profile', testKey('Ed25519'), await mintPersonToken(ps, RESOURCE, key))
+    const res = await callWithToken(gw, '/profile', newKey('Ed25519'), await mintPersonToken(ps, RESOURCE, key))
     assert.equal(res.status, 401)
     assert.equal(res.headers.get('signature-error'), 'error=invalid_signature')
   })

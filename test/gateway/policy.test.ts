@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 const policyFile = (agent: string, extra = ''): string => `name: agents
 rules:
@@ -17,7 +17,7 @@ ${extra}`
 
 describe('policies enforced by the gateway', () => {
   let agent: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {
@@ -41,12 +41,12 @@ describe('policies enforced by the gateway', () => {
     await agent.close()
   })
 
-  async function delegate(sub: string): Promise<{ key: TestKey; token: string }> {
-    const key = testKey('Ed25519')
+  async function delegate(sub: string): Promise<{ key: DevKey; token: string }> {
+    const key = newKey('Ed25519')
     return { key, token: await agent.agentToken(key.publicJwk, { sub }) }
   }
   let n = 0
-  async function call(who: { key: TestKey; token: string }, prefix = '/data', method = 'GET'): Promise<Awaited<ReturnType<typeof send>>> {
+  async function call(who: { key: DevKey; token: string }, prefix = '/data', method = 'GET'): Promise<Awaited<ReturnType<typeof send>>> {
     const target = `${prefix}/${++n}`
     const headers = signRequest({ method, authority: AUTHORITY, target }, who.key, { signatureKey: `jwt;jwt="${who.token}"` })
     return send(gw, target, { method, headers })

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
+import { signRequest } from '../../src/devkit/sign.js'
 import { assertProblemAnswer, assertRateLimit, metricValue } from '../helpers/admin.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 let sequence = 0
-function signed(gw: TestGateway, key: TestKey, prefix: string, headers: Record<string, string> = {}): Promise<Answer> {
+function signed(gw: TestGateway, key: DevKey, prefix: string, headers: Record<string, string> = {}): Promise<Answer> {
   const target = `${prefix}/${++sequence}`
   const components = ['@method', '@authority', '@path', 'signature-key', ...Object.keys(headers)]
   const sig = signRequest({ method: 'GET', authority: AUTHORITY, target, headers }, key, { signatureKey: key.hwk, components })
@@ -15,7 +15,7 @@ function signed(gw: TestGateway, key: TestKey, prefix: string, headers: Record<s
 }
 
 describe('per-route rate limits on the memory store (rate_limit)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {
@@ -47,7 +47,7 @@ describe('per-route rate limits on the memory store (rate_limit)', () => {
   })
 
   test('counts each signing key (aauth.agent is empty for hwk): 3 forwarded with the fields, then 429 with Retry-After', async () => {
-    const key = testKey('Ed25519')
+    const key = newKey('Ed25519')
     for (const remaining of [2, 1, 0]) {
       const res = await signed(gw, key, '/agents')
       assert.equal(res.status, 200, res.text)
@@ -65,7 +65,7 @@ describe('per-route rate limits on the memory store (rate_limit)', () => {
     assert.equal(gw.decisions.at(-1)?.status, 429)
     assert.equal(await metricValue(gw, 'aauth_gateway_rate_limited_total{route="agents"}'), 1)
     assert.equal(await metricValue(gw, 'aauth_gateway_requests_total{route="agents",decision="error",reason="rate_limited",level="pseudonymous"}'), 1)
-    assert.equal((await signed(gw, testKey('ES256'), '/agents')).status, 200, 'another key has its own budget')
+    assert.equal((await signed(gw, newKey('ES256'), '/agents')).status, 200, 'another key has its own budget')
   })
 
   test('counts unsigned requests on an open route by client address, and signed ones by their key', async () => {
@@ -74,11 +74,11 @@ describe('per-route rate limits on the memory store (rate_limit)', () => {
     assert.equal(second.status, 200)
     assert.match(second.headers.get('ratelimit') ?? '', /^"default";r=0;t=\d+$/)
     assertProblemAnswer(await send(gw, '/open/3'), 429, 'rate_limited')
-    assert.equal((await signed(gw, testKey('Ed25519'), '/open')).status, 200, 'a signed request counts against its key, not the address')
+    assert.equal((await signed(gw, newKey('Ed25519'), '/open')).status, 200, 'a signed request counts against its key, not the address')
   })
 
   test('a request is counted before the policy runs: a policy denial carries the fields and uses the budget', async () => {
-    const key = testKey('Ed25519')
+    const key = newKey('Ed25519')
     const first = await signed(gw, key, '/denied')
     assert.equal(first.status, 403)
     assert.equal(first.headers.get('ratelimit-policy'), '"default";q=2;w=30')
@@ -92,13 +92,13 @@ describe('per-route rate limits on the memory store (rate_limit)', () => {
     assert.equal(res.status, 401)
     assert.equal(res.headers.get('ratelimit'), null)
     assert.equal(res.headers.get('ratelimit-policy'), null)
-    const plain = await signed(gw, testKey('Ed25519'), '/plain')
+    const plain = await signed(gw, newKey('Ed25519'), '/plain')
     assert.equal(plain.status, 200)
     assert.equal(plain.headers.get('ratelimit-policy'), null, 'a route without rate_limit sends no fields')
   })
 
   test('keys on the expression; when it fails to evaluate, falls back to the signing key', async () => {
-    const [k1, k2] = [testKey('Ed25519'), testKey('Ed25519')]
+    const [k1, k2] = [newKey('Ed25519'), newKey('Ed25519')]
     assert.equal((await signed(gw, k1, '/tenants', { 'x-tenant': 'acme' })).status, 200)
     assert.equal((await signed(gw, k2, '/tenants', { 'x-tenant': 'acme' })).status, 200)
     assertProblemAnswer(await signed(gw, k1, '/tenants', { 'x-tenant': 'acme' }), 429, 'rate_limited')

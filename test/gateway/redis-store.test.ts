@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
+import { signRequest } from '../../src/devkit/sign.js'
 import { assertProblemAnswer, assertRateLimit, metricValue, readyz } from '../helpers/admin.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
 import { RESOURCE_KEY_FILE, callWithToken, mintAuthToken, mintPersonToken, resourceKeyFile } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
-import { testKey, type TestKey } from '../helpers/signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const REVOCATION = '/aauth/revocation'
@@ -31,18 +31,18 @@ function routes(upstream: string, authorized = false): Record<string, unknown>[]
 
 let sequence = 0
 /** A fresh hwk-signed GET (a new path each time, so it is never a replay of another). */
-function signedGet(key: TestKey, prefix: string): { target: string; headers: Record<string, string> } {
+function signedGet(key: DevKey, prefix: string): { target: string; headers: Record<string, string> } {
   const target = `${prefix}/${++sequence}`
   return { target, headers: signRequest({ method: 'GET', authority: AUTHORITY, target }, key, { signatureKey: key.hwk }) }
 }
 
 describe('two gateways sharing one Redis (store.type: redis)', () => {
   let redis: TestRedis
-  let backend: TestBackend
+  let backend: Backend
   let ps: AgentServer
   let a: TestGateway
   let b: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ;[redis, backend, ps] = await Promise.all([startRedis(), startBackend(), startAgentServer()])
@@ -125,7 +125,7 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
   })
 
   test('a rate limit is shared by A and B, with RateLimit-Policy and RateLimit on every counted answer', async () => {
-    const agent = testKey('Ed25519')
+    const agent = newKey('Ed25519')
     for (const [i, gw] of [a, b, a, b].entries()) {
       const { target, headers } = signedGet(agent, '/limited')
       const res = await send(gw, target, { headers })
@@ -142,7 +142,7 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
     assert.equal(refused.headers.get('ratelimit-policy'), '"default";q=4;w=60')
     assert.equal(b.decisions.at(-1)?.reason, 'rate_limited')
     assert.equal(await metricValue(b, 'aauth_gateway_rate_limited_total{route="limited"}'), 1)
-    const other = signedGet(testKey('Ed25519'), '/limited')
+    const other = signedGet(newKey('Ed25519'), '/limited')
     assert.equal((await send(a, other.target, { headers: other.headers })).status, 200, 'another agent has its own budget')
   })
 })
@@ -150,10 +150,10 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
 describe('a Redis outage (store.timeout, fail closed; and store.fail_open)', () => {
   const TIMEOUT = 0.2
   let redis: TestRedis
-  let backend: TestBackend
+  let backend: Backend
   let closed: TestGateway
   let open: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ;[redis, backend] = await Promise.all([startRedis(), startBackend()])

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { stringify } from 'yaml'
 import { startGateway, type RunningGateway } from '../../src/gateway.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { ConfigMapVolume, replaceDirectory, replaceFileAtomically, writeTree } from '../helpers/config-files.js'
 import { eventually } from '../helpers/eventually.js'
 import { send, startTestGateway } from '../helpers/gateway.js'
@@ -17,7 +17,7 @@ import { send, startTestGateway } from '../helpers/gateway.js'
  */
 
 describe('reloads triggered by the files a deployment replaces', () => {
-  let backend: TestBackend
+  let backend: Backend
   const cleanup: (() => Promise<void> | void)[] = []
 
   before(async () => {

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const WINDOW = 60
 const MAX_ENTRIES = 5
 
 describe('a full replay store (signatures.replay.max_entries)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend()

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import type { AgentServer } from '../../src/devkit/agent-server.js'
 import { RESOURCE_KEY_FILE, assertProblem, callWithToken, mintAuthToken, resourceKeyFile } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
-import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { AUTHORITY, send, startTestWorld, type Answer, type TestGateway, type TestWorld } from '../helpers/gateway.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const REVOCATION = '/aauth/revocation'
@@ -38,15 +37,16 @@ function assertRetryAfter(res: Answer, atMost: number): void {
   assert.ok(Number.isInteger(value) && value >= 1 && value <= atMost, `Retry-After ${res.headers.get('retry-after')}`)
 }
 
-async function startGateway(servers: AgentServer[], backend: TestBackend, revocation: Record<string, number>): Promise<TestGateway> {
-  return startTestGateway(
-    {
+/** `issuers` person servers, a backend and a gateway with these revocation bounds. */
+function startWorld(issuers: number, revocation: Record<string, number>): Promise<TestWorld> {
+  return startTestWorld(
+    ({ issuers: servers, backend }) => ({
       resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
       trust: { person_servers: servers.map((s) => s.origin), insecure_issuers: servers.map((s) => s.origin) },
       signatures: { window: WINDOW, revocation },
       routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],
-    },
-    { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+    }),
+    { issuers, files: { [RESOURCE_KEY_FILE]: resourceKeyFile() } },
   )
 }
 
@@ -54,21 +54,17 @@ describe('revocation bounds (signatures.revocation)', () => {
   let ps: AgentServer
   let otherPs: AgentServer
   let thirdPs: AgentServer
-  let backend: TestBackend
+  let world: TestWorld
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
   const revokedTokens: string[] = []
 
   before(async () => {
-    ;[ps, otherPs, thirdPs] = await Promise.all([startAgentServer(), startAgentServer(), startAgentServer()])
-    backend = await startBackend()
-    gw = await startGateway([ps, otherPs, thirdPs], backend, { max_entries: 4, max_per_issuer: 2 })
+    world = await startWorld(3, { max_entries: 4, max_per_issuer: 2 })
+    gw = world.gw
+    ;[ps, otherPs, thirdPs] = world.issuers as [AgentServer, AgentServer, AgentServer]
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await Promise.all([ps, otherPs, thirdPs].map((s) => s.close()))
-  })
+  after(() => world.close())
 
   const assertStillRevoked = async (): Promise<void> => {
     for (const token of revokedTokens) {
@@ -122,19 +118,15 @@ describe('revocation bounds (signatures.revocation)', () => {
 
 describe('revocations with an exp beyond any accepted token lifetime', () => {
   let ps: AgentServer
-  let backend: TestBackend
+  let world: TestWorld
   let gw: TestGateway
 
   before(async () => {
-    ps = await startAgentServer()
-    backend = await startBackend()
-    gw = await startGateway([ps], backend, { max_entries: 100, max_per_issuer: 100 })
+    world = await startWorld(1, { max_entries: 100, max_per_issuer: 100 })
+    gw = world.gw
+    ps = world.issuers[0] as AgentServer
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await ps.close()
-  })
+  after(() => world.close())
 
   test('are refused with 400 invalid_request saying why', async () => {
     for (const exp of [now() + LONGEST + WINDOW + 5, now() + 86_400, Number.MAX_SAFE_INTEGER]) {

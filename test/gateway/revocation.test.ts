@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt } from 'jose'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer, type IssuerKey } from '../helpers/agent-server.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer, type IssuerKey } from '../../src/devkit/agent-server.js'
 import {
   RESOURCE_KEY_FILE,
   assertProblem,
@@ -12,10 +12,10 @@ import {
   newDelegate,
   resourceKeyFile,
 } from '../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
-import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
+import { AUTHORITY, send, startTestGateway, startTestWorld, type Answer, type TestGateway, type TestWorld } from '../helpers/gateway.js'
 import { independentlySigned } from '../helpers/independent-signer.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
 const REVOCATION = '/aauth/revocation'
@@ -26,31 +26,28 @@ describe('the revocation endpoint (AAuth -11 §11.12)', () => {
   let ps: AgentServer
   let otherPs: AgentServer
   let stranger: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
+
+  let world: TestWorld
 
   before(async () => {
-    ;[agent, ps, otherPs, stranger] = await Promise.all([startAgentServer(), startAgentServer(), startAgentServer(), startAgentServer()])
-    backend = await startBackend()
-    gw = await startTestGateway(
-      {
-        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
-        trust: {
-          agent_providers: [agent.origin],
-          person_servers: [ps.origin, otherPs.origin],
-          insecure_issuers: [agent.origin, ps.origin, otherPs.origin, stranger.origin],
-        },
-        routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],
+    world = await startTestWorld(
+      ({ issuers, backend }) => {
+        const [a, p, other, s] = issuers.map((i) => i.origin)
+        return {
+          resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
+          trust: { agent_providers: [a], person_servers: [p, other], insecure_issuers: [a, p, other, s] },
+          routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],
+        }
       },
-      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+      { issuers: 4, files: { [RESOURCE_KEY_FILE]: resourceKeyFile() } },
     )
+    ;({ backend, gw } = world)
+    ;[agent, ps, otherPs, stranger] = world.issuers as [AgentServer, AgentServer, AgentServer, AgentServer]
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await Promise.all([agent, ps, otherPs, stranger].map((s) => s.close()))
-  })
+  after(() => world.close())
 
   const issuerKey = (server: AgentServer): IssuerKey => {
     const k = server.keys.at(-1)

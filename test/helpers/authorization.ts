@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import { parseDictionary, Token } from 'structured-headers'
-import { generatePrivateJwk } from '../../src/config/resource-key.js'
-import { signRequest } from '../../src/client/sign.js'
-import type { AgentServer, MintOptions } from './agent-server.js'
+import { generatePrivateJwk } from '../../src/devkit/keys.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import type { AgentServer, MintOptions } from '../../src/devkit/agent-server.js'
 import { AUTHORITY, send, type Answer } from './gateway.js'
-import { testKey, type TestKey } from './signing-keys.js'
+import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 /**
  * Shared pieces of the authorization tests: the resource signing key file, person and auth
@@ -24,19 +24,19 @@ export function resourceKeyFile(kid = 'resource-key-1'): string {
 
 /** A delegate: its own key, and the agent token its agent server issued for that key. */
 export interface Delegate {
-  key: TestKey
+  key: DevKey
   agentToken: string
 }
 
 export async function newDelegate(agent: AgentServer, sub = 'aauth:assistant@agent.test'): Promise<Delegate> {
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
   return { key, agentToken: await agent.agentToken(key.publicJwk, { sub }) }
 }
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
 /** An `aa-person+jwt` from `ps` for `resource`, bound to `key`, valid 10 minutes. */
-export function mintPersonToken(ps: AgentServer, resource: string, key: TestKey, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
+export function mintPersonToken(ps: AgentServer, resource: string, key: DevKey, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
   const t = now()
   return ps.mint(
     { iss: ps.origin, dwk: 'aauth-person.json', aud: resource, sub: 'person-1', jti: randomUUID(), iat: t, exp: t + 600, cnf: { jwk: key.publicJwk }, ...claims },
@@ -48,7 +48,7 @@ export function mintPersonToken(ps: AgentServer, resource: string, key: TestKey,
  * An `aa-auth+jwt` from `issuer` (a person server by default: `dwk: aauth-person.json`, `ps` =
  * its own origin) for `resource`, bound to `key`, scope `data.read`, valid 10 minutes.
  */
-export function mintAuthToken(issuer: AgentServer, resource: string, key: TestKey, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
+export function mintAuthToken(issuer: AgentServer, resource: string, key: DevKey, claims: JWTPayload = {}, options: MintOptions = {}): Promise<string> {
   const t = now()
   return issuer.mint(
     {
@@ -77,7 +77,7 @@ let sequence = 0
 export async function callWithToken(
   gw: { url: string },
   prefix: string,
-  key: TestKey,
+  key: DevKey,
   token: string,
   method = 'GET',
 ): Promise<Answer> {

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { startGateway, type RunningGateway } from '../../src/gateway.js'
 import type { DecisionEntry, DecisionLog } from '../../src/log/decision.js'
 
@@ -65,4 +67,41 @@ export async function send(
   const res = await fetch(gw.url + target, { method: init.method ?? 'GET', headers: init.headers, body: init.body })
   const text = await res.text()
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> }
+}
+
+/** What most gateway tests stand up: loopback issuers, a recording backend and a gateway over them. */
+export interface TestWorld {
+  /** Agent, person or access servers (the devkit's issuer answers every well-known document). */
+  issuers: AgentServer[]
+  backend: Backend
+  gw: TestGateway
+  /** Stops whatever started, in reverse order. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts `issuers` issuers and a backend, then a gateway from the config `configure` builds out
+ * of them (their origins, the backend's URL), with `files` written beside it. What started is
+ * closed again when a later step fails, so a failed `before` leaves no server behind.
+ */
+export async function startTestWorld(
+  configure: (world: { issuers: AgentServer[]; backend: Backend }) => Record<string, unknown>,
+  options: { issuers?: number; files?: Record<string, string> } = {},
+): Promise<TestWorld> {
+  const started: { close(): Promise<void> }[] = []
+  const close = async (): Promise<void> => {
+    for (const s of started.reverse()) await s.close()
+  }
+  try {
+    const issuers = await Promise.all(Array.from({ length: options.issuers ?? 1 }, () => startAgentServer()))
+    started.push(...issuers)
+    const backend = await startBackend()
+    started.push(backend)
+    const gw = await startTestGateway(configure({ issuers, backend }), options.files)
+    started.push(gw)
+    return { issuers, backend, gw, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
-import { closedPort } from './backend.js'
+import { closedPort } from './ports.js'
 
 /**
  * `@hellocoop/mockin` v2 (npm; a devDependency), a mock AAuth Person Server written outside this

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { closedPort } from './backend.js'
+import { closedPort } from './ports.js'
 
 /**
  * A real `redis-server` on a free loopback port, without persistence (no RDB, no AOF), for the

@@ -4,9 +4,9 @@ import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { resolveKey } from '../../src/keys/resolve.js'
 import type { ResolveContext } from '../../src/keys/types.js'
 import type { SignatureKeyMember } from '../../src/signature/types.js'
-import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 let agent: AgentServer
 let ctx: ResolveContext
@@ -33,7 +33,7 @@ async function refuses(m: SignatureKeyMember, code: SignatureErrorCode, c = ctx)
 
 test('hwk resolves an inline Ed25519 or ES256 key, pseudonymously', async () => {
   for (const alg of ['Ed25519', 'ES256'] as const) {
-    const { publicJwk } = testKey(alg)
+    const { publicJwk } = newKey(alg)
     const { kty, crv, x, y } = publicJwk as Record<string, string>
     const params: Record<string, string> = { alg, kty: kty!, crv: crv!, x: x! }
     if (y !== undefined) params.y = y
@@ -46,7 +46,7 @@ test('hwk resolves an inline Ed25519 or ES256 key, pseudonymously', async () => 
 })
 
 test('hwk: kid is refused, alg is required except in the legacy form', async () => {
-  const { x } = testKey().publicJwk as { x: string }
+  const { x } = newKey().publicJwk as { x: string }
   await refuses(member('hwk', { alg: 'Ed25519', kty: 'OKP', crv: 'Ed25519', x, kid: 'k' }), 'invalid_key')
   await refuses(member('hwk', { kty: 'OKP', crv: 'Ed25519', x }), 'unsupported_algorithm')
   await refuses(member('hwk', { alg: 'EdDSA', kty: 'OKP', crv: 'Ed25519', x }), 'unsupported_algorithm')

@@ -7,7 +7,7 @@ import { stringify } from 'yaml'
 import { ConfigError } from '../../src/errors.js'
 import { startGateway, type RunningGateway } from '../../src/gateway.js'
 import { createLogger } from '../../src/log/logger.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { send } from '../helpers/gateway.js'
 
 /** A pino destination that keeps each line written, as text. */
@@ -17,7 +17,7 @@ function lines(): { write(line: string): void; all: string[]; parsed(): Record<s
 }
 
 describe('logs: JSON lines with standard fields, levels, LOG_LEVEL', () => {
-  let backend: TestBackend
+  let backend: Backend
   let dir: string
   const running: RunningGateway[] = []
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import { signRequest } from '../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../helpers/agent-server.js'
-import { startBackend, type TestBackend } from '../helpers/backend.js'
+import { signRequest } from '../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { AUTHORITY, send, startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 /** The value of one sample in Prometheus text format, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -17,8 +17,8 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('metrics by Prometheus conventions', () => {
-  let backend: TestBackend
-  let slow: TestBackend
+  let backend: Backend
+  let slow: Backend
   let agent: AgentServer
   let gw: TestGateway
   const scrape = async (): Promise<string> => (await fetch(gw.adminUrl + '/metrics')).text()
@@ -83,7 +83,7 @@ describe('metrics by Prometheus conventions', () => {
   })
 
   test('token cache hits and misses, fetches by kind, and cache and store sizes', async () => {
-    const key = testKey('Ed25519')
+    const key = newKey('Ed25519')
     const token = await agent.agentToken(key.publicJwk, { sub: 'delegate-1' })
     for (const n of [1, 2, 3]) {
       const target = `/data/${n}`

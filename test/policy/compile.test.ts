@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { ConfigProblem } from '../../src/errors.js'
 import { compileRule } from '../../src/policy/compile.js'
-import { decide, identity, policyFrom, problemsOf, request } from './helpers.js'
+import { decide, identity, policyFrom, problemsOf, request } from '../helpers/policy.js'
 
 function compileOne(source: string): { problems: ConfigProblem[]; ok: boolean } {
   const problems: ConfigProblem[] = []

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { ANONYMOUS } from '../../src/identity.js'
 import { AAuthValue, buildPolicyContext, policyRequestFrom, RequestValue, toCelValue } from '../../src/policy/context.js'
-import { decide, identity, policyFrom, request } from './helpers.js'
+import { decide, identity, policyFrom, request } from '../helpers/policy.js'
 
 const NOW = new Date('2026-06-01T00:00:00Z')
 

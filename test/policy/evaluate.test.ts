@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { AGENT, decide, identity, policyFrom, request } from './helpers.js'
+import { AGENT, decide, identity, policyFrom, request } from '../helpers/policy.js'
 
 const README_EXAMPLE = `
 name: data-access

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { ConfigError } from '../../src/errors.js'
 import { compilePolicySources, loadPolicyDir } from '../../src/policy/load.js'
-import { problemsOf } from './helpers.js'
+import { problemsOf } from '../helpers/policy.js'
 
 const where = (err: ConfigError): string[] => err.problems.map((p) => `${p.file}:${p.line} ${p.key}: ${p.message}`)
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, describe, test } from 'node:test'
 import { testPolicies } from '../../src/cli/test-policies.js'
-import { repoRoot } from './helpers.js'
+import { repoRoot } from '../helpers/policy.js'
 
 async function run(dir: string): Promise<{ code: number; lines: string[] }> {
   const out = new PassThrough()
@@ -43,7 +43,7 @@ describe('aauth-gateway test-policies', () => {
     const { code, lines } = await run(dir)
     assert.equal(code, 1)
     const fail = lines.find((l) => l.startsWith('FAIL '))
-    assert.match(fail ?? '', /^FAIL data-access: a revoked delegate slips through \(.*extra\.tests\.yaml:3\): expected allow, got deny \(deny_matched\) by deny `aauth\.agent_delegate\.startsWith\("revoked-"\)` at .*data-access\.yaml:6$/)
+    assert.match(fail ?? '', /^FAIL data-access: a revoked delegate slips through \(.*extra\.tests\.yaml:3\): expected allow, got deny \(deny_matched\) by deny `aauth\.agent_delegate\.startsWith\("revoked-"\)` at .*data-access\.yaml:8$/)
     assert.match(lines.at(-1) ?? '', /^\d+ passed, 1 failed$/)
   })
 

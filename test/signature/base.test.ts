@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildSignatureBase } from '../../src/signature/base.js'
 import type { SignedRequest } from '../../src/signature/types.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 function request(overrides: Partial<SignedRequest> = {}): SignedRequest {
   return { method: 'POST', authority: 'api.example.com', path: '/data', query: '?a=1', headers: {}, ...overrides }

@@ -5,7 +5,7 @@ import {
   checkCoveredComponents,
   isComputableComponent,
 } from '../../src/signature/components.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 const FOUR = ['@method', '@authority', '@path', 'signature-key']
 

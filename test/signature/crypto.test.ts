@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { sign } from 'node:crypto'
 import { test } from 'node:test'
 import { verifySignatureBytes } from '../../src/signature/crypto.js'
-import { testKeyPair } from './support/keys.js'
+import { testKeyPair } from '../helpers/signature-keys.js'
 
 const BASE = '"@method": GET\n"@signature-params": ("@method");created=1'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { checkContentDigest } from '../../src/signature/digest.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 const BODY = Buffer.from('{"hello": "world"}')
 

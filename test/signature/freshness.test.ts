@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import { checkFreshness } from '../../src/signature/freshness.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 const NOW = 1_800_000_000
 

@@ -9,8 +9,8 @@ import { checkFreshness } from '../../src/signature/freshness.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { ParsedSignature, SignatureAlgorithm, SignedRequest, VerifyKey } from '../../src/signature/types.js'
 import { verifyRequestSignature } from '../../src/signature/verify.js'
-import { testKeyPair } from './support/keys.js'
-import { nowSeconds } from './support/signing.js'
+import { testKeyPair } from '../helpers/signature-keys.js'
+import { nowSeconds } from '../helpers/signature-signing.js'
 
 /**
  * `@hellocoop/httpsig` (Signature-Key draft -08) as an independent signer: its dry run returns

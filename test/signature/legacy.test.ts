@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { decodeLegacySignature, parseLegacySignatureKey } from '../../src/signature/legacy.js'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 const BYTES = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + 251) % 256))
 /** What the January-2026 client sent: unpadded base64url. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
-import { assertSignatureError } from './support/assert.js'
+import { assertSignatureError } from '../helpers/signature-assert.js'
 
 const INPUT = 'sig=("@method" "@authority" "@path" "signature-key");created=1700000000'
 const BYTES = Buffer.alloc(64, 7)

@@ -3,9 +3,9 @@ import { test } from 'node:test'
 import { parseSignatureHeaders } from '../../src/signature/parse.js'
 import type { SignedRequest } from '../../src/signature/types.js'
 import { verifyRequestSignature } from '../../src/signature/verify.js'
-import { assertRejectsWithSignatureError } from './support/assert.js'
-import { testKeyPair, type TestKeyPair } from './support/keys.js'
-import { baseRequest, signRequest } from './support/signing.js'
+import { assertRejectsWithSignatureError } from '../helpers/signature-assert.js'
+import { testKeyPair, type TestKeyPair } from '../helpers/signature-keys.js'
+import { baseRequest, signRequest } from '../helpers/signature-signing.js'
 
 function parsedOf(req: SignedRequest) {
   const parsed = parseSignatureHeaders(req.headers, { legacy: false })

@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, test } from 'node:test'
 import { base64url, SignJWT } from 'jose'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { jwkThumbprint } from '../../src/keys/jwk.js'
 import type { ResolveContext } from '../../src/keys/types.js'
 import { verifyToken } from '../../src/tokens/index.js'
-import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 let agent: AgentServer
 before(async () => { agent = await startAgentServer() })
 after(() => agent.close())
 
-const delegate = testKey('Ed25519')
+const delegate = newKey('Ed25519')
 const cnf = (): Record<string, unknown> => ({ ...delegate.publicJwk })
 const now = (): number => Math.floor(Date.now() / 1000)
 
@@ -63,7 +62,7 @@ test('an aa-agent+jwt resolves to its cnf.jwk and identifies agent and delegate'
 
 test('ES256 issuer keys and ES256 confirmation keys work too', async () => {
   const es = agent.addKey('ES256')
-  const holder = testKey('ES256')
+  const holder = newKey('ES256')
   const token = await agent.agentToken({ ...holder.publicJwk }, {}, { key: es })
   const { key } = await verifyToken(token, context())
   assert.equal(key.alg, 'ES256')
@@ -84,13 +83,16 @@ test('a verified token is cached: the next use neither fetches nor verifies agai
 })
 
 test('a cached token is rechecked against exp on every use', async () => {
-  const ctx = context()
-  // Two seconds of life, so minting and the first verification never cross `exp` however
-  // slow the machine; then wait until `exp` has passed.
-  const exp = now() + 2
-  const token = await agent.agentToken(cnf(), { iat: now() - 10, exp })
-  await verifyToken(token, ctx)
-  await sleep(exp * 1000 - Date.now() + 50)
+  // The clock is injected: the token is cached one second before `exp`, then the same context
+  // is asked again at `exp` exactly (zero tolerance), with no sleeping and no race with minting.
+  const clock = { now: now() }
+  const ctx = resolveContext(context().config, { now: () => clock.now })
+  const exp = clock.now + 600
+  const token = await agent.agentToken(cnf(), { iat: clock.now - 10, exp })
+  clock.now = exp - 1
+  assert.equal((await verifyToken(token, ctx)).identity.agent, agent.origin)
+  assert.equal(await hitsDuring(() => verifyToken(token, ctx).then(() => undefined)), 0, 'served from the verified-token cache')
+  clock.now = exp
   await refuses(token, 'expired_jwt', ctx)
 })
 
@@ -103,9 +105,9 @@ test('an untrusted issuer is refused with invalid_jwt and never fetched', async 
 })
 
 test('a token signed by a key that is not in the JWKS is refused', async () => {
-  const outsider = { ...testKey('Ed25519'), kid: 'not-published' }
+  const outsider = { ...newKey('Ed25519'), kid: 'not-published' }
   await refuses(await agent.agentToken(cnf(), {}, { key: outsider }), 'unknown_key')
-  const impostor = { ...testKey('Ed25519'), kid: agent.keys[0]!.kid }
+  const impostor = { ...newKey('Ed25519'), kid: agent.keys[0]!.kid }
   await refuses(await agent.agentToken(cnf(), {}, { key: impostor }), 'invalid_jwt')
 })
 
@@ -126,7 +128,7 @@ test('RFC 8725 alg traps are refused before any fetch: none, HS256 with the publ
 
 test('alg/kty mismatch: a header alg other than the issuer key alg is refused', async () => {
   const claims = { iss: agent.origin, dwk: 'aauth-agent.json', sub: 's', iat: now(), exp: now() + 60, cnf: { jwk: cnf() } }
-  const es = testKey('ES256')
+  const es = newKey('ES256')
   const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: agent.keys[0]!.kid, typ: 'aa-agent+jwt' }).sign(es.privateKey)
   await refuses(forged, 'invalid_jwt')
 })
@@ -149,15 +151,17 @@ test('an issuer whose JWKS cannot be fetched makes the token invalid_jwt (slow, 
 })
 
 test('when a cached key fails to verify, the JWKS is refreshed once and the token retried', async () => {
-  const ctx = resolveContext(context().config, { serviceOptions: { refreshCooldownSeconds: 1 } })
+  // The key cache's clock is injected, so the refresh cooldown passes without sleeping.
+  const clock = { ms: Date.now() }
+  const ctx = resolveContext(context().config, { serviceOptions: { now: () => clock.ms } })
   const original = agent.keys[0]!
   await verifyToken(await agent.agentToken(cnf()), ctx)
-  const reissued = { ...testKey('Ed25519'), kid: original.kid }
+  const reissued = { ...newKey('Ed25519'), kid: original.kid }
   agent.keys[0] = reissued
   try {
     const token = await agent.agentToken(cnf(), {}, { key: reissued })
     await refuses(token, 'invalid_jwt', ctx) // inside the cooldown: no refetch, the old key fails
-    await sleep(1100)
+    clock.ms += 60_000
     assert.equal((await verifyToken(token, ctx)).identity.agent, agent.origin)
   } finally {
     agent.keys[0] = original

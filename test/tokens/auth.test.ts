@@ -4,9 +4,9 @@ import type { JWTPayload } from 'jose'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import type { ResolveContext } from '../../src/keys/types.js'
 import { verifyToken } from '../../src/tokens/index.js'
-import { type AgentServer, startAgentServer } from '../helpers/agent-server.js'
+import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
-import { testKey } from '../helpers/signing-keys.js'
+import { newKey } from '../../src/devkit/keys.js'
 
 /** Person and auth tokens, with the test issuer playing Person Server and Access Server. */
 let server: AgentServer
@@ -14,7 +14,7 @@ before(async () => { server = await startAgentServer() })
 after(() => server.close())
 
 const RESOURCE = 'https://resource.test'
-const holder = testKey('Ed25519')
+const holder = newKey('Ed25519')
 const now = (): number => Math.floor(Date.now() / 1000)
 
 function context(trust: Record<string, unknown> = {}, legacy = true): ResolveContext {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { requestCount } from '../../helpers/metrics.js'
 import { chunked, RawConnection, rawMessage, rawRequest } from '../../helpers/raw-http.js'
@@ -19,7 +19,7 @@ const smuggled = (path: string): string =>
 const pause = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 describe('message framing through the gateway (raw sockets, keep-alive upstream)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {

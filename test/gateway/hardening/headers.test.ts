@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { signRequest } from '../../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../../helpers/agent-server.js'
+import { signRequest } from '../../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../../src/devkit/agent-server.js'
 import { callWithToken, mintAuthToken, RESOURCE_KEY_FILE, resourceKeyFile } from '../../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { fieldLines, RawConnection, rawMessage, rawRequest, type RawResponse } from '../../helpers/raw-http.js'
-import { testKey } from '../../helpers/signing-keys.js'
+import { newKey } from '../../../src/devkit/keys.js'
 
 /**
  * Header hygiene (RFC 9110 §7.6.1, docs/headers-and-errors.md): the backend gets the client's end-to-end
@@ -59,9 +59,9 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('header hygiene in both directions (raw sockets)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend({ handler: answer })
@@ -193,9 +193,9 @@ describe('identity headers carry claim values a backend decodes back exactly', (
   // The test issuer plays the person server and mints auth tokens whose `sub` needs encoding.
   const RESOURCE = 'https://api.test'
   let ps: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     ps = await startAgentServer()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { parseRequestTarget } from '../../../src/request/target.js'
-import { startBackend, type Arrival, type TestBackend } from '../../helpers/backend.js'
+import { startBackend, type Arrival, type Backend } from '../../../src/devkit/backend.js'
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { prng } from '../../helpers/prng.js'
 import { rawMessage, rawRequest } from '../../helpers/raw-http.js'
@@ -20,7 +20,7 @@ const CASES = 500
 const PARALLEL = 8
 
 describe('request targets reach the backend byte for byte or not at all (property, raw sockets)', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
 
   before(async () => {

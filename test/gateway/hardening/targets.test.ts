@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { signRequest } from '../../../src/client/sign.js'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { signRequest } from '../../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { requestCount } from '../../helpers/metrics.js'
 import { fieldLines, rawMessage, rawRequest, type RawResponse } from '../../helpers/raw-http.js'
-import { testKey } from '../../helpers/signing-keys.js'
+import { newKey } from '../../../src/devkit/keys.js'
 import { waitFor } from '../../helpers/wait.js'
 
 /**
@@ -52,9 +52,9 @@ function assertRefused(res: RawResponse, target: string): void {
 }
 
 describe('ambiguous request targets are refused with 400 and never forwarded', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend()
@@ -146,9 +146,9 @@ describe('ambiguous request targets are refused with 400 and never forwarded', (
 })
 
 describe('absolute-form targets and methods a reverse proxy does not serve', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend()

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { signRequest } from '../../../src/client/sign.js'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { signRequest } from '../../../src/devkit/sign.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { requestCount } from '../../helpers/metrics.js'
 import { fieldLines, RawConnection, rawMessage } from '../../helpers/raw-http.js'
-import { testKey } from '../../helpers/signing-keys.js'
+import { newKey } from '../../../src/devkit/keys.js'
 import { since, waitFor } from '../../helpers/wait.js'
 
 /**
@@ -45,9 +45,9 @@ function upstream(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('stalls and breaks in either direction end on time and are recorded', () => {
-  let backend: TestBackend
+  let backend: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend({ handler: upstream })

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { signRequest } from '../../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../../helpers/agent-server.js'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { signRequest } from '../../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../../src/devkit/agent-server.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { requestCount } from '../../helpers/metrics.js'
 import { fieldLines, RawConnection, rawMessage } from '../../helpers/raw-http.js'
-import { testKey } from '../../helpers/signing-keys.js'
+import { newKey } from '../../../src/devkit/keys.js'
 import { waitFor } from '../../helpers/wait.js'
 
 /**
@@ -43,11 +43,11 @@ const FORGED = ['X-AAuth-Agent: https://forged.example', 'X_AAUTH_LEVEL: authori
 
 describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
   let agent: AgentServer
-  let backend: TestBackend
+  let backend: Backend
   /** A backend with no `upgrade` handler: it answers handshakes as plain requests. */
-  let plain: TestBackend
+  let plain: Backend
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
   let agentToken: string
 
   before(async () => {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { signRequest } from '../../../src/client/sign.js'
-import { startAgentServer, type AgentServer } from '../../helpers/agent-server.js'
+import { signRequest } from '../../../src/devkit/sign.js'
+import { startAgentServer, type AgentServer } from '../../../src/devkit/agent-server.js'
 import { RESOURCE_KEY_FILE, resourceKeyFile } from '../../helpers/authorization.js'
-import { startBackend, type TestBackend } from '../../helpers/backend.js'
+import { startBackend, type Backend } from '../../../src/devkit/backend.js'
 import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
 import { requestCount } from '../../helpers/metrics.js'
 import { fieldLines, RawConnection, rawMessage, rawRequest } from '../../helpers/raw-http.js'
-import { testKey } from '../../helpers/signing-keys.js'
+import { newKey } from '../../../src/devkit/keys.js'
 import { waitFor } from '../../helpers/wait.js'
 
 /**
@@ -30,10 +30,10 @@ function slowUpstream(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('every request is one decision line and one requests_total sample', () => {
-  let backend: TestBackend
+  let backend: Backend
   let agent: AgentServer
   let gw: TestGateway
-  const key = testKey('Ed25519')
+  const key = newKey('Ed25519')
 
   before(async () => {
     backend = await startBackend({ handler: slowUpstream })

@@ -1,5 +1,22 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+
+/** Listens on `host:port` (`[v6]:port` too) and resolves the bound address; rejects on EADDRINUSE and the like. */
+export function listenOn(server: Server, address: string): Promise<AddressInfo> {
+  const colon = address.lastIndexOf(':')
+  const port = Number(address.slice(colon + 1))
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    return Promise.reject(new Error(`'${address}' is not host:port`))
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve(server.address() as AddressInfo)
+    })
+  })
+}
 
 /** One request to a demo server, body read whole. */
 export interface JsonRequest {
@@ -30,7 +47,7 @@ export interface LoopbackServer {
 }
 
 /**
- * A tiny JSON server on an ephemeral loopback port, for the demo's agent and person servers.
+ * A tiny JSON server on an ephemeral loopback port, for the developer kit's person server.
  * `routes` is keyed `"METHOD /path"`; a handler returns the JSON body of a 200.
  */
 export async function startJsonServer(routes: Readonly<Record<string, JsonHandler>>): Promise<LoopbackServer> {
@@ -40,11 +57,7 @@ export async function startJsonServer(routes: Readonly<Record<string, JsonHandle
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
+  const { port } = await listenOn(server, '127.0.0.1:0')
   return {
     origin: `http://127.0.0.1:${port}`,
     close: () =>
@@ -60,7 +73,7 @@ async function respond(req: IncomingMessage, routes: Readonly<Record<string, Jso
   const handler = routes[`${req.method ?? 'GET'} ${target.split('?')[0] ?? '/'}`]
   if (handler === undefined) return { status: 404, body: { error: 'not_found', detail: 'no such endpoint' } }
   try {
-    const body = await readAll(req)
+    const body = await readBody(req)
     return { status: 200, body: await handler({ method: req.method ?? 'GET', target, headers: req.headers, body }) }
   } catch (err) {
     if (err instanceof HttpProblem) return { status: err.status, body: { error: err.error, detail: err.message } }
@@ -68,7 +81,8 @@ async function respond(req: IncomingMessage, routes: Readonly<Record<string, Jso
   }
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+/** The whole request body. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))

@@ -1,5 +1,6 @@
-import { createHash, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import type { SignatureAlgorithm, VerifyKey } from '../../../src/signature/types.js'
+import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto'
+import { newKey } from '../../src/devkit/keys.js'
+import type { SignatureAlgorithm, VerifyKey } from '../../src/signature/types.js'
 
 /** Members of a public JWK that RFC 7638 hashes, per key type. */
 const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = { OKP: ['crv', 'kty', 'x'], EC: ['crv', 'kty', 'x', 'y'] }
@@ -23,8 +24,7 @@ export interface TestKeyPair {
 
 /** A fresh Ed25519 or ES256 key pair with a signer producing RFC 9421 §3.3.7 signature bytes. */
 export function testKeyPair(alg: SignatureAlgorithm): TestKeyPair {
-  const { privateKey } =
-    alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const { privateKey } = newKey(alg)
   const privateJwk = { ...privateKey.export({ format: 'jwk' }), alg }
   return {
     privateKey,

@@ -24,7 +24,7 @@ export interface PersonServer extends LoopbackServer {
  */
 export async function startPersonServer(options: { agentServers: readonly string[]; person?: string }): Promise<PersonServer> {
   const person = options.person ?? 'alice'
-  const key = newKey('ps-key-1')
+  const key = newKey('Ed25519', 'ps-key-1')
   const publicKey = createPublicKey(key.privateKey)
   let origin = ''
   const directedSub = (resource: string): string =>

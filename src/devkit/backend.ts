@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { listenOn } from './http.js'
 
 export interface Received {
   method: string
@@ -27,6 +28,18 @@ export interface UpgradeArrival extends Arrival {
 }
 
 export interface BackendOptions {
+  /** `host:port` to listen on (default `127.0.0.1:0`, an ephemeral port). */
+  listen?: string
+  /**
+   * The default answer, once the body ended: `echo` (default) is JSON describing what arrived
+   * (method, url, headers, body), so you see the identity headers the gateway adds; a string is
+   * sent as the JSON body of every answer (the bench's constant reply).
+   */
+  reply?: 'echo' | string
+  /** Keep records of what arrived (default true); the bench turns it off to measure a bare upstream. */
+  record?: boolean
+  /** Milliseconds an idle keep-alive connection stays open (Node's default when unset). */
+  keepAliveTimeout?: number
   /** Answer the default JSON this many milliseconds after the body ended. */
   delayMs?: number
   /**
@@ -43,7 +56,7 @@ export interface BackendOptions {
   websocket?: boolean
 }
 
-export interface TestBackend {
+export interface Backend {
   url: string
   port: number
   /** Every request the backend received in full (body ended), in order. */
@@ -66,8 +79,14 @@ export interface TestBackend {
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
-/** A real upstream on 127.0.0.1 that records what reaches it; `delayMs` makes it slow. */
-export function startBackend(opts: BackendOptions = {}): Promise<TestBackend> {
+/**
+ * The developer kit's upstream: a stand-in for an unmodified API (what `npm start` runs behind
+ * the gateway), the tests' recording upstream and the bench's bare one. It answers with an echo
+ * of what it received, records what reaches it, and can be made slow, custom or a WebSocket peer.
+ */
+export async function startBackend(opts: BackendOptions = {}): Promise<Backend> {
+  const record = opts.record ?? true
+  const constant = opts.reply === undefined || opts.reply === 'echo' ? undefined : opts.reply
   const received: Received[] = []
   const arrived: Arrival[] = []
   const aborted: Arrival[] = []
@@ -76,19 +95,23 @@ export function startBackend(opts: BackendOptions = {}): Promise<TestBackend> {
   const upgraded = new Set<Duplex>()
   let connections = 0
 
-  const server = createServer((req, res) => {
+  const server = createServer(opts.keepAliveTimeout === undefined ? {} : { keepAliveTimeout: opts.keepAliveTimeout }, (req, res) => {
     const arrival: Arrival = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders }
-    arrived.push(arrival)
+    if (record) arrived.push(arrival)
     const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('data', (c: Buffer) => {
+      if (record || constant === undefined) chunks.push(c)
+    })
     req.on('close', () => {
-      if (!req.complete) aborted.push(arrival)
+      if (!req.complete && record) aborted.push(arrival)
     })
     req.on('end', () => {
-      received.push({ ...arrival, body: Buffer.concat(chunks) })
+      const body = Buffer.concat(chunks)
+      if (record) received.push({ ...arrival, body })
       if (opts.handler) return
       const answer = (): void => {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, url: req.url }))
+        const text = constant ?? JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString('utf8') }, null, 2) + '\n'
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
       }
       if (opts.delayMs) setTimeout(answer, opts.delayMs)
       else answer()
@@ -97,6 +120,7 @@ export function startBackend(opts: BackendOptions = {}): Promise<TestBackend> {
   })
   server.on('connection', (socket: Socket) => {
     connections++
+    if (!record) return
     const bytes: Buffer[] = []
     rawByConnection.push(bytes)
     socket.on('data', (c: Buffer) => bytes.push(c))
@@ -125,46 +149,33 @@ export function startBackend(opts: BackendOptions = {}): Promise<TestBackend> {
       socket.on('end', () => socket.end())
     })
   }
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        received,
-        arrived,
-        aborted,
-        upgrades,
-        connections: () => connections,
-        raw: () => rawByConnection.map((c) => Buffer.concat(c).toString('latin1')).join(''),
-        last: () => {
-          const r = received.at(-1)
-          if (!r) throw new Error('backend received nothing')
-          return r
-        },
-        reset: () => {
-          received.length = 0
-          arrived.length = 0
-          aborted.length = 0
-          upgrades.length = 0
-          for (const c of rawByConnection) c.length = 0
-        },
-        close: () =>
-          new Promise((r) => {
-            server.close(() => r())
-            server.closeAllConnections()
-            for (const s of upgraded) s.destroy()
-          }),
-      })
-    })
-  })
-}
-
-/** A port that refuses connections (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((r) => server.close(() => r()))
-  return port
+  const { address, port, family } = await listenOn(server, opts.listen ?? '127.0.0.1:0')
+  return {
+    url: `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`,
+    port,
+    received,
+    arrived,
+    aborted,
+    upgrades,
+    connections: () => connections,
+    raw: () => rawByConnection.map((c) => Buffer.concat(c).toString('latin1')).join(''),
+    last: () => {
+      const r = received.at(-1)
+      if (!r) throw new Error('backend received nothing')
+      return r
+    },
+    reset: () => {
+      received.length = 0
+      arrived.length = 0
+      aborted.length = 0
+      upgrades.length = 0
+      for (const c of rawByConnection) c.length = 0
+    },
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r())
+        server.closeAllConnections()
+        for (const s of upgraded) s.destroy()
+      }),
+  }
 }

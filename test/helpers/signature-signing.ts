@@ -1,5 +1,5 @@
-import type { SignedRequest } from '../../../src/signature/types.js'
-import type { TestKeyPair } from './keys.js'
+import type { SignedRequest } from '../../src/signature/types.js'
+import type { TestKeyPair } from './signature-keys.js'
 
 /**
  * A tiny RFC 9421 signer for tests, written independently of `src/signature/base.ts` (string

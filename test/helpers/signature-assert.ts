@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { SignatureError, type SignatureErrorCode } from '../../../src/errors.js'
+import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 
 /** Asserts `fn` throws a `SignatureError` with `code` (and, when given, exactly that `requiredInput`). */
 export function assertSignatureError(
