@@ -299,7 +299,7 @@ export class ClusterMetrics {
 
   readonly storeMessages = new Counter({
     name: 'aauth_gateway_store_ipc_messages_total',
-    help: 'Reads by the primary of the workers\' store channels (each carries a batch of operations for its memory store).',
+    help: 'Messages from workers to the memory store in the primary (each carries a batch of operations).',
     registers: [this.registry],
   })
 
