@@ -178,6 +178,10 @@ describe('a Redis outage (store.timeout, fail closed; and store.fail_open)', () 
   }
 
   test('a Redis too slow to answer: 503 store_unavailable within the timeout plus a little, then recovery', async () => {
+    // With a 0.2 s timeout, a loaded machine can make the gateway's first health check late: it
+    // then starts with the store down, which is not what this test is about. Wait until it is up.
+    await eventually('the store is up', async () => (await readyz(closed)) === 200, { timeoutMs: 10_000 })
+    closed.opsLines.length = 0
     assert.equal((await timedSigned(closed, '/data')).res.status, 200)
     await redis.command('CLIENT', 'PAUSE', '1500', 'ALL')
     const { res, ms } = await timedSigned(closed, '/data')
@@ -190,8 +194,8 @@ describe('a Redis outage (store.timeout, fail closed; and store.fail_open)', () 
   })
 
   test('Redis stopped under load: 503s with Retry-After, /readyz 503, store_up 0, no hang; open routes still answer; then recovery without a restart', async (t) => {
+    await eventually('the store is up', async () => (await readyz(closed)) === 200, { timeoutMs: 10_000 })
     closed.opsLines.length = 0
-    assert.equal(await readyz(closed), 200)
     const errorsBefore = await metricValue(closed, 'aauth_gateway_store_errors_total{op="replay"}')
     // Load in flight while Redis dies: every answer comes, none hangs, none is a 500.
     const load = Promise.all(Array.from({ length: 60 }, (_, i) => timedSigned(closed, i % 2 === 0 ? '/data' : '/limited')))
