@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
+# Node 20.20, the version the test suite runs on (README "Node versions").
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:22-bookworm-slim AS build
+FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -14,7 +15,7 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev \
   && find dist/src/devkit -type f ! -name keys.js -delete
 
 # Runtime stage: compiled code, production dependencies, default config and policies; non-root.
-FROM node:22-bookworm-slim
+FROM node:20.20-bookworm-slim
 ENV NODE_ENV=production AAUTH_LISTEN=0.0.0.0:8080 AAUTH_ADMIN=0.0.0.0:9091
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

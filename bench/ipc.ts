@@ -2,6 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { MemoryKeyStore } from '../src/replay/store.js'
 import { serveStateStore } from '../src/store/ipc-server.js'
+import { STORE_CHANNEL_FD } from '../src/store/ipc-client.js'
+import type { Duplex } from 'node:stream'
 import type { StateStore } from '../src/store/types.js'
 
 /**
@@ -45,9 +47,9 @@ function inProcessMicros(): number {
 }
 
 async function main(): Promise<void> {
-  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] })
   let messages = 0
-  serveStateStore(primaryStore(), child, () => messages++)
+  serveStateStore(primaryStore(), child.stdio[STORE_CHANNEL_FD] as Duplex, () => messages++)
   await run(child, 32, 2000) // warm-up: JIT on both sides
   console.log(`memory store over IPC: ${OPERATIONS} replay remember operations per row, node ${process.version}`)
   console.log(`in-process MemoryKeyStore.remember: ${inProcessMicros().toFixed(2)} µs/op`)

@@ -56,8 +56,8 @@ const BIN = fileURLToPath(new URL('../../bin/aauth-gateway.js', import.meta.url)
  * cluster primary and its workers (docs/scaling.md). Decision lines go to /dev/null, as in the
  * other gateway rows. Its CPU time is that of the primary and every worker (Linux `/proc`).
  */
-export function launchServe(configFile: string): Promise<Service & { adminUrl: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+export function launchServe(configFile: string, execArgv: readonly string[] = [], bin = BIN): Promise<Service & { adminUrl: string; pid: number }> {
+  const child = spawn(process.execPath, [...execArgv, bin, 'serve', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   let listening = false
   return new Promise((resolve, reject) => {
@@ -72,6 +72,7 @@ export function launchServe(configFile: string): Promise<Service & { adminUrl: s
       resolve({
         url: m[1] as string,
         adminUrl: m[2] as string,
+        pid: child.pid ?? 0,
         cpuMicros: async () => processTreeCpuMicros(child.pid ?? 0),
         close: () =>
           new Promise((r) => {

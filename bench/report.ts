@@ -47,3 +47,26 @@ export function renderTable(results: readonly RowResult[]): string {
 export function statusList(statuses: ReadonlyMap<number, number>): string {
   return [...statuses].map(([status, count]) => `${status}x${count}`).join(' ')
 }
+
+/**
+ * The scale-out comparisons of docs/scaling.md and docs/state-store.md, one line each, for the
+ * rows of one run (figures from different runs are not comparable on a shared machine):
+ * `workers: 2` against the one-process row of the same route, and `store: redis` against the
+ * memory-store row. A comparison whose rows did not run is left out.
+ */
+export function renderComparisons(results: readonly RowResult[]): string {
+  const find = (test: (r: RowResult) => boolean): RowResult | undefined => results.find(test)
+  const base = find(({ row }) => row.via === 'gateway' && row.prefix === '/agent' && row.workers === undefined && row.store === undefined)
+  if (base === undefined) return ''
+  const line = (what: string, other: RowResult | undefined, target: string): string | undefined => {
+    if (other === undefined) return undefined
+    const cpu = other.cpuPerRequest !== undefined && base.cpuPerRequest !== undefined ? `, cpu µs/req ${Math.round(other.cpuPerRequest)} vs ${Math.round(base.cpuPerRequest)}` : ''
+    return `${what}: ${Math.round(other.m.rps)} vs ${Math.round(base.m.rps)} req/s = ${(other.m.rps / base.m.rps).toFixed(2)}x (target ${target})${cpu}`
+  }
+  return [
+    line('identified, workers: 2 vs workers: 1', find(({ row }) => row.workers === 2), '> 1.00x'),
+    line('identified, store: redis vs memory', find(({ row }) => row.store === 'redis'), '>= 0.85x'),
+  ]
+    .filter((l) => l !== undefined)
+    .join('\n')
+}

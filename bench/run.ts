@@ -4,7 +4,7 @@ import { ed25519VerifyMicros } from './crypto.js'
 import { AUTHORITY, writeGatewayConfig } from './config.js'
 import { drive, probe, type RequestSource } from './load.js'
 import { launch, launchServe, type Placement } from './processes.js'
-import { failed, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
+import { failed, renderComparisons, renderTable, statusList, MAX_FAILURE_RATIO, type RowResult } from './report.js'
 import { ROWS, workersOf, type RowDef, type Target } from './rows.js'
 import { startRedis } from '../test/helpers/redis.js'
 import { summarizeProfile } from './profile.js'
@@ -90,6 +90,8 @@ async function main(): Promise<number> {
       if (cluster) console.error(`  ${row.name}: ${await storeBatching(cluster.adminUrl)}`)
     }
     console.log(`\n${renderTable(results)}\n`)
+    const comparisons = renderComparisons(results)
+    if (comparisons !== '') console.log(`${comparisons}\n`)
     if (profileDir !== undefined) {
       await gateway.close()
       const served = results.filter((r) => r.row.via === 'gateway').reduce((n, r) => n + r.m.responses + r.solo.responses, 0)
@@ -153,13 +155,13 @@ async function checkPolicyDenies(row: RowDef, url: string, agent: AgentServer | 
   if (answer?.status !== 403) throw new Error(`${row.name}: a revoked delegate got ${answer?.status}, not 403: the policy is not in force`)
 }
 
-/** How many store operations the workers sent the primary per IPC message (docs/scaling.md). */
+/** How many store operations the primary read from the workers' store channels per read (docs/scaling.md). */
 async function storeBatching(adminUrl: string): Promise<string> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text()
   const value = (name: string): number => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN)
   const ops = value('aauth_gateway_store_ipc_operations_total')
   const messages = value('aauth_gateway_store_ipc_messages_total')
-  return `store over IPC: ${ops} operations in ${messages} messages (${(ops / messages).toFixed(1)} per message, all rows of this gateway)`
+  return `store channel: ${ops} operations in ${messages} reads (${(ops / messages).toFixed(1)} per read, all rows of this gateway)`
 }
 
 function printHeader(): void {
@@ -178,7 +180,7 @@ function printHeader(): void {
   console.log(`latency: ms over 2xx responses, from exact per-response samples; non-2xx counts non-2xx answers plus socket errors`)
   console.log(`p50 solo: p50 with ${SOLO.connections} connection for ${SOLO.seconds} s after the loaded run (no queueing); "added" compares it with the plain proxy's`)
   console.log(`cpu µs/req: CPU time of the driven server's own process per response (the proxy and gateway rows exclude the backend)`)
-  console.log(`workers: rows with workers > 1 drive \`aauth-gateway serve\` (a cluster primary and its workers; memory store in the primary over IPC); their cpu counts every process of it`)
+  console.log(`workers: rows with workers > 1 drive \`aauth-gateway serve\` (a cluster primary and its workers; memory store in the primary, over a socket pair per worker); their cpu counts every process of it`)
   console.log(`crypto: one node:crypto Ed25519 verification takes ${ed25519VerifyMicros().toFixed(0)} µs here (idle, one thread): every signed row pays it per request`)
 }
 

@@ -54,6 +54,10 @@ export type LocalReason =
   | 'invalid_account'
   /** Authorization endpoint: the person token is malformed, expired, revoked or not verifiable. */
   | 'invalid_person_token'
+  /** A pending URL (AAuth -11 §6.5.1) that does not exist, expired, or belongs to another key. */
+  | 'pending_unknown'
+  /** A pending URL whose request completed, polled with another auth token (-11 "Deferred Responses": 410). */
+  | 'pending_gone'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
@@ -131,6 +135,17 @@ export class RequirementError extends GatewayError {
     readonly unsigned = false,
   ) {
     super(detail)
+  }
+
+  /**
+   * The pending URL when the requirement is delivered deferred (AAuth -11 §6.5.1): answered
+   * `202` with `Location`, `Retry-After` and `Cache-Control: no-store` instead of `401`.
+   */
+  pending: { location: string; retryAfterSeconds: number } | undefined
+
+  deferTo(location: string, retryAfterSeconds: number): this {
+    this.pending = { location, retryAfterSeconds }
+    return this
   }
 }
 

@@ -1,12 +1,13 @@
 import cluster, { type Address as ClusterAddress, type Worker } from 'node:cluster'
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Socket, type AddressInfo } from 'node:net'
 import { createAdminServer } from '../admin/server.js'
 import type { Address, Snapshot } from '../config/compile.js'
 import { loadConfigFile } from '../config/load.js'
 import { ClusterMetrics } from '../metrics/metrics.js'
 import { MemoryStateStore } from '../store/memory.js'
 import { serveStateStore } from '../store/ipc-server.js'
+import { STORE_CHANNEL_FD } from '../store/ipc-client.js'
 import type { StateStore } from '../store/types.js'
 import { RestartBackoff } from './backoff.js'
 import { redistributeOnDeath } from './handoff.js'
@@ -64,7 +65,8 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
   // Round-robin even where Node would default otherwise (NODE_CLUSTER_SCHED_POLICY): with the
   // kernel choosing, one busy worker tends to take most connections.
   cluster.schedulingPolicy = cluster.SCHED_RR
-  cluster.setupPrimary({ args: ['serve', '--config', configFile] })
+  // stdio 4 of each worker is its store channel (a socket pair, src/store/ipc-protocol.ts).
+  cluster.setupPrimary({ args: ['serve', '--config', configFile], stdio: ['inherit', 'inherit', 'inherit', 'ipc', 'pipe'] })
 
   const slots: Slot[] = Array.from({ length: snapshot.workers }, () => ({
     worker: undefined,
@@ -91,7 +93,9 @@ export async function startPrimary(options: PrimaryOptions): Promise<RunningPrim
     slot.worker = worker
     slot.listening = false
     slot.startedAt = performance.now()
-    const stopServing = serveStateStore(store, worker, (operations) => {
+    const channel = worker.process.stdio[STORE_CHANNEL_FD]
+    if (!(channel instanceof Socket)) throw new Error('a worker was forked without its store channel')
+    const stopServing = serveStateStore(store, channel, (operations) => {
       metrics.storeMessages.inc()
       metrics.storeOperations.inc(operations)
     })

@@ -4,8 +4,9 @@ import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js'
 import { parseCidr } from '../request/proxies.js'
 
 /**
- * The config file's schema (docs/configuration.md lists every key). Every object is strict: an unknown key is an error
- * naming its file and line. Durations are seconds. Defaults here are the documented defaults.
+ * The config file's schema (docs/configuration.md). Every object is strict: an unknown key is an
+ * error naming its file and line. Durations are seconds. Each default is written once, on its key;
+ * a section left out is parsed as `{}` (`prefault`), so it gets the same per-key defaults.
  */
 
 const hostPort = z
@@ -35,8 +36,23 @@ const resource = z
     signing_key: z.string().min(1).optional(),
     /** Four-party mode: the Access Server that resource tokens are addressed to. */
     access_server: origin.optional(),
-    /** scope -> description, published as `scope_descriptions`. */
+    /**
+     * scope -> description, published as `scope_descriptions`: the only scopes routes may ask
+     * for and resource tokens may name (AAuth -11 §11.10 "Scopes").
+     */
     scopes: z.record(z.string(), z.string()).default({}),
+    /** Display name in the metadata, shown by person servers at consent (-11 §7.1, "Metadata Documents"). */
+    name: z.string().min(1).optional(),
+    /** Markdown description in the metadata, for consent screens (-11 §7.1). */
+    description: z.string().min(1).optional(),
+    /**
+     * Published as `authorization_endpoint` when set (-11 "Authorization Endpoint"): an https URL
+     * with no query or fragment. Left out of the metadata otherwise.
+     */
+    authorization_endpoint: z
+      .string()
+      .regex(/^https:\/\/[^\s?#]+$/, 'expected an https URL without query or fragment')
+      .optional(),
     /**
      * The authorization endpoint (AAuth -11 "Authorization Endpoint Request"), served at
      * `/aauth/authorize` when set: `grant` names the policy that decides whether the gateway
@@ -146,8 +162,8 @@ const signatures = z
     schemes: z.array(z.enum(SCHEMES)).min(1).default(['jwt', 'jwks_uri', 'hwk']),
     algorithms: z.array(z.enum(ALGORITHMS)).min(1).default(['Ed25519', 'ES256']),
     legacy: z.boolean().default(true),
-    replay: replay.default({ max_entries: 100_000 }),
-    revocation: revocation.default({ max_entries: 100_000, max_per_issuer: 10_000 }),
+    replay: replay.prefault({}),
+    revocation: revocation.prefault({}),
     max_body_bytes: z.number().int().nonnegative().default(1_048_576),
   })
   .strict()
@@ -166,13 +182,20 @@ const route = z
         methods: z.array(method).min(1).optional(),
       })
       .strict()
-      .default({ path_prefix: '/' }),
+      .prefault({}),
     upstream: httpUrl,
+    /** An AAuth -11 access mode, or a pre--11 name for one (docs/access-modes.md). */
     access: z.enum(ACCESS_LEVELS).default('identified'),
     policy: z.string().min(1).optional(),
     scopes: z.array(z.string().min(1)).default([]),
     components: z.array(z.string().min(1)).default([]),
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
+    /**
+     * `auth-token` / `session-token` routes: an agent that asks to wait (`Prefer: respond-async`
+     * or `wait=N`, RFC 7240) gets the `202` deferred form of `requirement=auth-token` (-11
+     * §6.5.1) for a request without a body, and the gateway holds it (docs/access-modes.md).
+     */
+    deferred: z.boolean().default(false),
     strip_signature_headers: z.boolean().default(false),
     /** Seconds to wait for the upstream's response headers before answering 504. */
     timeout: seconds.default(30),
@@ -217,32 +240,12 @@ export const configSchema = z
     /** Not 9090, which is Prometheus's own port. */
     admin: hostPort.default('127.0.0.1:9091'),
     workers: workers.default(1),
-    resource: resource.default({ issuer: 'http://127.0.0.1:8080', scopes: {} }),
-    trust: trust.default({
-      agent_providers: [],
-      person_servers: [],
-      access_servers: [],
-      insecure_issuers: [],
-      proxies: [],
-    }),
-    signatures: signatures.default({
-      window: 60,
-      schemes: ['jwt', 'jwks_uri', 'hwk'],
-      algorithms: ['Ed25519', 'ES256'],
-      legacy: true,
-      replay: { max_entries: 100_000 },
-      revocation: { max_entries: 100_000, max_per_issuer: 10_000 },
-      max_body_bytes: 1_048_576,
-    }),
-    limits: limits.default({
-      max_header_bytes: 16_384,
-      header_timeout: 10,
-      fetch_timeout: 5,
-      fetch_max_bytes: 262_144,
-      drain_timeout: 30,
-    }),
-    store: store.default({ type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false }),
-    log: log.default({ level: 'info', format: 'json' }),
+    resource: resource.prefault({}),
+    trust: trust.prefault({}),
+    signatures: signatures.prefault({}),
+    limits: limits.prefault({}),
+    store: store.prefault({}),
+    log: log.prefault({}),
     /** A directory of policy files, relative to the config file. */
     policies: z.string().min(1).optional(),
     /**

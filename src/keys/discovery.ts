@@ -1,6 +1,6 @@
 import { SignatureError } from '../errors.js'
 import { FetchError } from './fetch.js'
-import { type Admission, type CachedDocument, JwksCache, type JwksCacheOptions } from './jwks-cache.js'
+import { type Admission, type CachedDocument, KeyDocumentCache, type KeyDocumentCacheOptions } from './key-document-cache.js'
 import { originOf } from './trust.js'
 import type { FetchPolicy, FoundKey, IssuerKeySource, ServerKeyQuery } from './types.js'
 
@@ -10,19 +10,19 @@ import type { FetchPolicy, FoundKey, IssuerKeySource, ServerKeyQuery } from './t
  * (RFC 8414 §3.3) -> its `jwks_uri` -> the key with `kid`. Keys are selected by `kid` only and are
  * returned unvalidated, so an unusable sibling in the JWKS never fails a lookup.
  *
- * Metadata and JWKS live in two `JwksCache`s; only JWKS lookups count as key-cache results.
+ * Metadata and JWKS live in two `KeyDocumentCache`s; only JWKS lookups count as key-cache results.
  * An unknown `kid` forces one JWKS refresh, which the cache grants once per cooldown.
  */
 export class Discovery implements IssuerKeySource {
-  readonly #metadata: JwksCache
-  readonly #jwks: JwksCache
+  readonly #metadata: KeyDocumentCache
+  readonly #jwks: KeyDocumentCache
 
-  constructor(options: JwksCacheOptions = {}) {
+  constructor(options: KeyDocumentCacheOptions = {}) {
     const { observer } = options
     // Fetches are told apart by kind, so a dashboard shows a failing metadata document apart
     // from a failing key set; only JWKS lookups are key-cache results.
-    this.#metadata = new JwksCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'metadata') } })
-    this.#jwks = new JwksCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'jwks'), onCache: (r) => observer?.onCache?.(r) } })
+    this.#metadata = new KeyDocumentCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'metadata') } })
+    this.#jwks = new KeyDocumentCache({ ...options, observer: { onFetch: (r) => observer?.onFetch?.(r, 'jwks'), onCache: (r) => observer?.onCache?.(r) } })
   }
 
   /** Documents held by each cache (for `aauth_gateway_cache_entries`). */
@@ -61,7 +61,7 @@ export class Discovery implements IssuerKeySource {
   }
 }
 
-async function fetchDocument(cache: JwksCache, url: string, admission: Admission, refresh = false): Promise<CachedDocument> {
+async function fetchDocument(cache: KeyDocumentCache, url: string, admission: Admission, refresh = false): Promise<CachedDocument> {
   try {
     return await cache.get(url, admission, { refresh })
   } catch (err) {

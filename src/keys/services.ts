@@ -1,10 +1,10 @@
 import { VerifiedTokenCache } from '../tokens/cache.js'
 import { Discovery } from './discovery.js'
-import type { JwksCacheOptions } from './jwks-cache.js'
+import type { KeyDocumentCacheOptions } from './key-document-cache.js'
 import { KeyImporter } from './jwk.js'
 import type { KeyServices } from './types.js'
 
-export interface KeyServicesOptions extends JwksCacheOptions {
+export interface KeyServicesOptions extends KeyDocumentCacheOptions {
   /** Imported public keys kept (default 10 000). */
   maxKeys?: number
   /** Verified tokens kept (default 10 000). */

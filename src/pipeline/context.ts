@@ -53,6 +53,8 @@ export interface RequestContext {
   /** The body, when a stage had to buffer it (content-digest); otherwise it streams upstream. */
   body: Buffer | undefined
   identity: Identity
+  /** Set by the session stage when a session token was accepted (docs/protocol.md "Resource-managed access"). */
+  session?: true
   policy: PolicyOutcome | undefined
 }
 
@@ -82,6 +84,8 @@ export function createContext(
   const inbound = headers['x-request-id']
   const requestId = viaTrustedProxy && typeof inbound === 'string' && KEPT_REQUEST_ID.test(inbound) ? inbound : randomUUID()
   res.setHeader('x-request-id', requestId)
+  // -11 §11.2.5: any response may name the resource's metadata; the gateway names it on all.
+  if (snapshot.resourceLink !== undefined) res.setHeader('link', snapshot.resourceLink)
   services.metrics.arrived(res)
   return {
     req,

@@ -22,22 +22,21 @@ const REFUSED: Record<SessionRefusal, string> = {
  * (AAuth -11 "AAuth-Access Response Header"). Runs after the signature was verified, which
  * already refused an `Authorization: AAuth` the signature does not cover (`invalid_input`). A
  * session is accepted only when signed by the key it was issued to; it then stands for the
- * person and scopes granted at the authorization endpoint (`aauth.user`, `aauth.scope`). A
- * missing, unknown, expired or other key's session is `401 requirement=person-token`: the agent
- * obtains a new one at the authorization endpoint with a person token. Past half its lifetime,
- * a session is rolled: the answer carries a new `AAuth-Access` value.
+ * person and scopes granted at the authorization endpoint (`aauth.user`, `aauth.scope`). An
+ * unknown, expired or other key's session, or one lacking a route scope, is
+ * `401 requirement=person-token`: the agent obtains a new one at the authorization endpoint with
+ * a person token. A request with no session goes on to the access stage, where the route takes
+ * the `auth-token` ladder. Past half its lifetime, a session is rolled: the answer carries a new
+ * `AAuth-Access` value.
  */
 export async function checkSessionToken(ctx: RequestContext): Promise<void> {
   const route = routeOf(ctx)
-  if (!isSessionRoute(route)) return
   const settings = ctx.snapshot.resource.authorization
-  const how = `POST {"scope"} signed with a person token to ${ctx.snapshot.resource.issuer}${AUTHORIZATION_PATH}, then sign requests with Authorization: AAuth <the AAuth-Access value>`
-  if (ctx.identity.level === 'none' || settings === undefined) {
-    throw new RequirementError('agent-token', 'this route needs a signed request with a session token', undefined, ctx.identity.level === 'none')
-  }
+  if (!isSessionRoute(route) || settings === undefined || ctx.signature === null) return
   const credential = aauthCredential(stringField(ctx.req.headers.authorization))
+  if (credential === undefined) return
   if (credential === null) throw new LocalReplyError('bad_request', 'Authorization must carry exactly one AAuth credential, a token68 (AAuth -11 "AAuth-Access Response Header")')
-  if (credential === undefined) throw new RequirementError('person-token', `this route needs a session token: ${how}`)
+  const how = `POST {"scope"} signed with a person token to ${ctx.snapshot.resource.issuer}${AUTHORIZATION_PATH} for a new session`
   const nowMs = (ctx.services.clock ?? Date.now)()
   const now = Math.floor(nowMs / 1000)
   const store = ctx.services.store.replay
@@ -47,6 +46,7 @@ export async function checkSessionToken(ctx: RequestContext): Promise<void> {
   const missing = route.scopes.filter((s) => !granted.has(s))
   if (missing.length > 0) throw new RequirementError('person-token', `the session does not grant ${missing.join(' ')}: ${how}`)
   ctx.identity = { ...ctx.identity, level: 'authorized', user: session.sub, issuer: session.iss, scope: session.scope }
+  ctx.session = true
   if (session.exp - now < settings.sessionLifetime / 2) {
     const rolled = await issueSession(store, { ...session, exp: now + settings.sessionLifetime }, now)
     if (rolled !== undefined) ctx.res.setHeader('aauth-access', rolled)

@@ -10,6 +10,10 @@ export interface ResourceSettings extends ResourceConfigView {
   readonly scopes: Readonly<Record<string, string>>
   readonly signingKey: ResourceKey | undefined
   readonly accessServer: string | undefined
+  /** `resource.name`, `resource.description`, `resource.authorization_endpoint` (metadata only). */
+  readonly name?: string
+  readonly description?: string
+  readonly authorizationEndpoint?: string
   /** The authorization endpoint and its sessions (`resource.authorization`), when configured. */
   readonly authorization: AuthorizationSettings | undefined
 }

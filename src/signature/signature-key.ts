@@ -54,11 +54,14 @@ export function readSignatureKey(
 
 /**
  * Fast path for the shape every AAuth client sends, `<token>;<key>="<text>";...` with no
- * escapes: a strict subset of RFC 8941 whose meaning is unambiguous. `structured-headers` reads
- * strings a character at a time (about 30 µs for a typical agent token, on every request), so
- * this reads that subset directly and returns `undefined` for anything else (escapes, other
- * value types, a repeated parameter), which the library then parses. A differential test
- * (test/signature/signature-key.test.ts) holds both paths to the same answers.
+ * escapes: a strict subset of RFC 8941 whose meaning is unambiguous. It returns `undefined`
+ * for anything else (escapes, other value types, a repeated parameter), which
+ * `structured-headers` then parses.
+ *  - Measured: `structured-headers` reads strings a character at a time; on a 659-character
+ *    `jwt` member this path is about 13x faster (`node dist/bench/signature-key-parse.js`,
+ *    which prints both timings), and this parse runs on every signed request.
+ *  - Differentially tested: test/signature/signature-key.test.ts holds both paths to the same
+ *    answers over thousands of near-miss fields; change one only with that test green.
  */
 function readSimpleMember(raw: string): SignatureKeyMember | undefined {
   const n = raw.length

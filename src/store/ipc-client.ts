@@ -1,19 +1,14 @@
+import { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { ExpiringKeyStore, RateCounter, RateDecision, Remembered, StateStore } from './types.js'
-import { STORE_REQUEST, isStoreReply, type StoreOp, type StoreReply, type StoreRequest } from './ipc-protocol.js'
+import { FrameReader, Op, decodeAnswer, encodeOps, type StoreOp } from './ipc-protocol.js'
 
-/** The side of the IPC channel a worker holds: `process` in a cluster worker or a forked child. */
-export interface ParentChannel {
-  readonly connected: boolean
-  send?(message: unknown, sendHandle: undefined, options: object, callback: (error: Error | null) => void): boolean
-  on(event: 'message', listener: (message: unknown) => void): unknown
-  on(event: 'disconnect', listener: () => void): unknown
-  off(event: 'message', listener: (message: unknown) => void): unknown
-  off(event: 'disconnect', listener: () => void): unknown
-}
+/** The stdio slot of the store channel in a worker (src/cluster/primary.ts sets it up). */
+export const STORE_CHANNEL_FD = 4
 
 export interface IpcStateStoreOptions {
-  /** Default `process`. */
-  channel?: ParentChannel
+  /** The worker's end of the store channel. Default: a socket on fd `STORE_CHANNEL_FD`. */
+  channel?: Duplex
   /**
    * Milliseconds an operation may wait for the primary's answer before it fails (default 1000).
    * The primary answers a batch in microseconds; only a primary that is gone or stuck is slower.
@@ -36,65 +31,72 @@ interface Waiter {
  * The StateStore of a cluster worker when the store is `memory` (docs/scaling.md): the replay
  * entries, revocations and rate counters live once, in the primary, so a signature replayed to
  * another worker is still a replay. Every operation asked for during one event-loop turn goes in
- * one IPC message (sent from `setImmediate`, after the turn's I/O callbacks), and the primary
- * answers the whole batch in one message: under load the round trip is shared by many requests.
+ * one write on the store channel (from `setImmediate`, after the turn's I/O callbacks), and the
+ * primary answers the whole batch in one write: under load the round trip is shared by many
+ * requests. Once the channel ends or fails, every operation fails (503 `store_unavailable`).
  */
 export class IpcStateStore implements StateStore {
   readonly replay: ExpiringKeyStore
   readonly revoked: ExpiringKeyStore
   readonly rates: RateCounter
 
-  private readonly channel: ParentChannel
+  private readonly channel: Duplex
   private readonly timeoutMs: number
+  private readonly reader = new FrameReader()
   private queue: StoreOp[] = []
   /** Operations sent and not yet answered, in the order sent (so the oldest come first). */
   private readonly waiting = new Map<number, Waiter>()
   private nextId = 1
+  private open = true
   private closed = false
   private readonly sweep: NodeJS.Timeout
 
   constructor(options: IpcStateStoreOptions = {}) {
-    this.channel = options.channel ?? process
+    this.channel = options.channel ?? new Socket({ fd: STORE_CHANNEL_FD, readable: true, writable: true })
     this.timeoutMs = options.timeoutMs ?? 1000
-    this.channel.on('message', this.onMessage)
-    this.channel.on('disconnect', this.onDisconnect)
+    this.channel.on('data', this.onData)
+    this.channel.on('error', this.onEnd)
+    this.channel.on('close', this.onEnd)
+    this.channel.on('end', this.onEnd)
+    // The channel must not keep a draining worker alive.
+    ;(this.channel as Partial<Socket>).unref?.()
     // One timer for all operations rather than one each: a request's cost stays one map entry.
     this.sweep = setInterval(() => this.expire(), Math.max(10, this.timeoutMs / 4)).unref()
-    this.replay = this.keyStore('replay')
-    this.revoked = this.keyStore('revoked')
+    this.replay = this.keyStore(Op.ReplayRemember, Op.ReplayHas)
+    this.revoked = this.keyStore(Op.RevokedRemember, Op.RevokedHas)
     this.rates = {
-      hit: (key: string, limit: number, windowSeconds: number) =>
-        this.ask((id) => [id, 'rates.hit', key, limit, windowSeconds]) as Promise<RateDecision>,
+      hit: (key: string, limit: number, windowSeconds: number) => this.ask(Op.RateHit, key, limit, windowSeconds, undefined) as Promise<RateDecision>,
     }
   }
 
   /** Whether the primary can be asked: the channel is open and the store not closed. */
   get up(): boolean {
-    return !this.closed && this.channel.connected
+    return !this.closed && this.open
   }
 
-  /** Fails what is still waiting and stops listening; the channel itself belongs to the process. */
+  /** Fails what is still waiting and closes the channel. */
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.sweep)
-    this.channel.off('message', this.onMessage)
-    this.channel.off('disconnect', this.onDisconnect)
     this.failAll('the store is closed')
+    this.channel.off('data', this.onData)
+    this.channel.destroy()
   }
 
-  private keyStore(name: 'replay' | 'revoked'): ExpiringKeyStore {
+  private keyStore(remember: Op, has: Op): ExpiringKeyStore {
     return {
-      remember: (key: string, ttlSeconds: number, group?: string) =>
-        this.ask((id) => [id, `${name}.remember`, key, ttlSeconds, group ?? null]) as Promise<Remembered>,
-      has: (key: string) => this.ask((id) => [id, `${name}.has`, key]) as Promise<boolean>,
+      remember: (key: string, ttlSeconds: number, group?: string) => this.ask(remember, key, ttlSeconds, 0, group) as Promise<Remembered>,
+      has: (key: string) => this.ask(has, key, 0, 0, undefined) as Promise<boolean>,
     }
   }
 
-  private ask(op: (id: number) => StoreOp): Promise<unknown> {
+  private ask(op: Op, key: string, a: number, b: number, group: string | undefined): Promise<unknown> {
     if (!this.up) return Promise.reject(new StoreUnreachableError('the primary process is not reachable'))
-    const id = this.nextId++
+    const id = this.nextId
+    // Ids are u32 on the wire; wrapping is safe, an operation never waits that long.
+    this.nextId = this.nextId === 0xffffffff ? 1 : this.nextId + 1
     if (this.queue.length === 0) setImmediate(this.flush)
-    this.queue.push(op(id))
+    this.queue.push({ id, op, key, a, b, group })
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, sentAt: performance.now() })
     })
@@ -104,26 +106,33 @@ export class IpcStateStore implements StateStore {
     const ops = this.queue
     this.queue = []
     if (ops.length === 0) return
-    const unreachable = (why: string): void => {
-      for (const op of ops) this.settle(op[0], new StoreUnreachableError(why))
+    if (!this.up) {
+      for (const op of ops) this.settle(op.id, new StoreUnreachableError('the primary process is not reachable'))
+      return
     }
-    if (!this.channel.connected || this.channel.send === undefined) return unreachable('the primary process is not reachable')
-    const message: StoreRequest = { aauth: STORE_REQUEST, ops }
-    // `false` only means Node queued the message behind others; a failed send calls back with an error.
-    this.channel.send(message, undefined, {}, (error) => {
-      if (error) unreachable(`cannot reach the primary: ${error.message}`)
-    })
+    // A failed write surfaces as 'error' on the channel, which fails everything waiting.
+    this.channel.write(encodeOps(ops))
   }
 
-  private readonly onMessage = (message: unknown): void => {
-    if (!isStoreReply(message)) return
-    for (const result of (message as StoreReply).results) {
-      if (result[1] === 1) this.settle(result[0], undefined, result[2])
-      else this.settle(result[0], new StoreUnreachableError(`the primary's store failed: ${String(result[2])}`))
+  private readonly onData = (chunk: Buffer): void => {
+    let bodies: Buffer[]
+    try {
+      bodies = this.reader.push(chunk)
+    } catch (err) {
+      this.channel.destroy(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    for (const body of bodies) {
+      const [id, answer] = decodeAnswer(body)
+      if (answer.ok) this.settle(id, undefined, answer.value)
+      else this.settle(id, new StoreUnreachableError(`the primary's store failed: ${answer.error}`))
     }
   }
 
-  private readonly onDisconnect = (): void => this.failAll('the primary process went away')
+  private readonly onEnd = (): void => {
+    this.open = false
+    this.failAll('the primary process went away')
+  }
 
   private settle(id: number, error: Error | undefined, value?: unknown): void {
     const waiter = this.waiting.get(id)
@@ -142,7 +151,9 @@ export class IpcStateStore implements StateStore {
   }
 
   private failAll(why: string): void {
-    for (const id of [...this.waiting.keys()]) this.settle(id, new StoreUnreachableError(why))
+    const queued = this.queue
     this.queue = []
+    for (const op of queued) this.settle(op.id, new StoreUnreachableError(why))
+    for (const id of [...this.waiting.keys()]) this.settle(id, new StoreUnreachableError(why))
   }
 }

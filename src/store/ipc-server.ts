@@ -1,79 +1,93 @@
-import { STORE_REPLY, isStoreRequest, type StoreOp, type StoreReply, type StoreResult } from './ipc-protocol.js'
+import type { Duplex } from 'node:stream'
+import { FrameReader, Op, decodeOp, encodeAnswers, type StoreAnswer, type StoreOp } from './ipc-protocol.js'
 import type { StateStore } from './types.js'
 
-/** The primary's side of one worker's IPC channel: a `cluster.Worker` or a forked `ChildProcess`. */
-export interface WorkerChannel {
-  send(message: unknown): boolean
-  on(event: 'message', listener: (message: unknown) => void): unknown
-  off(event: 'message', listener: (message: unknown) => void): unknown
-}
-
-/** Told of every batch answered: how many operations one message carried (the batching factor). */
+/** Told of every batch answered: how many operations one read carried (the batching factor). */
 export type BatchObserver = (operations: number) => void
 
 /**
  * Answers one worker's `IpcStateStore` (src/store/ipc-client.ts) from `store`, the StateStore
- * the primary holds (docs/scaling.md "Shared state"). A batch's operations run in the order the
- * worker asked for them, and since the memory stores answer synchronously, a whole batch runs
- * within one turn of the primary's event loop: no other worker's operation can come in between
- * `remember`'s check and its write, so two workers can never both record the same signature.
- * The answers go back in one message. Returns a function that stops answering.
+ * the primary holds (docs/scaling.md "Shared state"), on `channel`, the primary's end of that
+ * worker's store channel. A read's operations run in the order the worker asked for them, and
+ * since the memory stores answer synchronously, they all run within one turn of the primary's
+ * event loop: no other worker's operation can come in between `remember`'s check and its write,
+ * so two workers can never both record the same signature. The answers go back in one write.
+ * A corrupt stream closes the channel (the worker then fails its operations: 503). Returns a
+ * function that stops answering.
  */
-export function serveStateStore(store: StateStore, channel: WorkerChannel, observe?: BatchObserver): () => void {
-  const onMessage = (message: unknown): void => {
-    if (!isStoreRequest(message)) return
-    observe?.(message.ops.length)
-    const results: StoreResult[] = []
+export function serveStateStore(store: StateStore, channel: Duplex, observe?: BatchObserver): () => void {
+  const reader = new FrameReader()
+  const onData = (chunk: Buffer): void => {
+    let bodies: Buffer[]
+    try {
+      bodies = reader.push(chunk)
+    } catch (err) {
+      channel.destroy(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    if (bodies.length === 0) return
+    observe?.(bodies.length)
+    const answers: [number, StoreAnswer][] = []
     let later: Promise<void>[] | undefined
-    for (const op of message.ops) {
+    for (const body of bodies) {
+      let op: StoreOp
+      try {
+        op = decodeOp(body)
+      } catch (err) {
+        channel.destroy(err instanceof Error ? err : new Error(String(err)))
+        return
+      }
       let value: unknown
       try {
         value = run(store, op)
       } catch (err) {
-        results.push([op[0], 0, errorText(err)])
+        answers.push([op.id, { ok: false, error: errorText(err) }])
         continue
       }
       if (value instanceof Promise) {
         // A store that answers asynchronously: keep the slot, fill it in when it settles.
-        const slot = results.length
-        results.push([op[0], 0, 'pending'])
+        const slot = answers.length
+        const id = op.id
+        answers.push([id, { ok: false, error: 'pending' }])
         ;(later ??= []).push(
           value.then(
-            (v: unknown) => void (results[slot] = [op[0], 1, v]),
-            (err: unknown) => void (results[slot] = [op[0], 0, errorText(err)]),
+            (v: unknown) => void (answers[slot] = [id, { ok: true, value: v as never }]),
+            (err: unknown) => void (answers[slot] = [id, { ok: false, error: errorText(err) }]),
           ),
         )
       } else {
-        results.push([op[0], 1, value])
+        answers.push([op.id, { ok: true, value: value as never }])
       }
     }
-    const reply = (): void => {
-      const answer: StoreReply = { aauth: STORE_REPLY, results }
-      // A worker that died meanwhile cannot be answered (its requests died with it); Node
-      // reports that as an 'error' event on the worker, which the primary logs.
-      channel.send(answer)
-    }
+    // A worker that died meanwhile cannot be answered (its requests died with it); the write
+    // then fails with an 'error' on the channel, which is ignored below.
+    const reply = (): void => void (channel.writable && channel.write(encodeAnswers(answers)))
     if (later === undefined) reply()
     else void Promise.all(later).then(reply)
   }
-  channel.on('message', onMessage)
-  return () => void channel.off('message', onMessage)
+  const onError = (): void => undefined
+  channel.on('data', onData)
+  channel.on('error', onError)
+  return () => {
+    channel.off('data', onData)
+    channel.destroy()
+  }
 }
 
 function run(store: StateStore, op: StoreOp): unknown {
-  switch (op[1]) {
-    case 'replay.remember':
-      return store.replay.remember(op[2], op[3], op[4] ?? undefined)
-    case 'revoked.remember':
-      return store.revoked.remember(op[2], op[3], op[4] ?? undefined)
-    case 'replay.has':
-      return store.replay.has(op[2])
-    case 'revoked.has':
-      return store.revoked.has(op[2])
-    case 'rates.hit':
-      return store.rates.hit(op[2], op[3], op[4])
+  switch (op.op) {
+    case Op.ReplayRemember:
+      return store.replay.remember(op.key, op.a, op.group)
+    case Op.RevokedRemember:
+      return store.revoked.remember(op.key, op.a, op.group)
+    case Op.ReplayHas:
+      return store.replay.has(op.key)
+    case Op.RevokedHas:
+      return store.revoked.has(op.key)
+    case Op.RateHit:
+      return store.rates.hit(op.key, op.a, op.b)
     default:
-      throw new Error(`unknown store operation ${String((op as readonly unknown[])[1])}`)
+      throw new Error(`unknown store operation ${String(op.op)}`)
   }
 }
 

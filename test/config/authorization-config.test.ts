@@ -17,6 +17,7 @@ function configFile(resource: string, routes: string): string {
   return join(dir, 'g.yaml')
 }
 
+/** A session-token route (enforced as auth-token when no sessions are issued). */
 const sessionRoute = '  - name: notes\n    match: { path_prefix: "/notes" }\n    upstream: "http://127.0.0.1:3000"\n    access: session-token\n'
 
 async function problemsOf(file: string): Promise<string[]> {
@@ -30,17 +31,20 @@ async function problemsOf(file: string): Promise<string[]> {
 }
 
 describe('resource.authorization and session-token routes (docs/configuration.md)', () => {
-  test('a session-token route without resource.authorization is a config error at its line', async () => {
-    const file = configFile('  signing_key: resource-key.json\n', sessionRoute)
-    assert.deepEqual(await problemsOf(file), ['9 routes.0.access: a session-token route needs resource.authorization (the endpoint that issues sessions)'])
-  })
-
   test('a grant naming no policy, or an endpoint without a signing key, is a config error', async () => {
     const unknown = configFile('  signing_key: resource-key.json\n  authorization: { grant: nobody }\n', sessionRoute)
     assert.deepEqual(await problemsOf(unknown), ['5 resource.authorization.grant: no policy named "nobody"'])
     const keyless = configFile('  authorization: { grant: grant }\n', sessionRoute)
     assert.deepEqual(await problemsOf(keyless), [
+      '9 routes.0.access: access: session-token needs resource.signing_key (to mint resource tokens)',
       '4 resource.authorization: the authorization endpoint needs resource.signing_key (a refused grant answers with a resource token)',
+    ])
+  })
+
+  test('resource.authorization and resource.authorization_endpoint together are a config error', async () => {
+    const file = configFile('  signing_key: resource-key.json\n  authorization: { grant: grant }\n  authorization_endpoint: https://api.test/authorize\n', sessionRoute)
+    assert.deepEqual(await problemsOf(file), [
+      '6 resource.authorization_endpoint: resource.authorization serves the authorization endpoint itself; drop resource.authorization_endpoint',
     ])
   })
 

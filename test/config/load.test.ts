@@ -124,3 +124,16 @@ test('signatures.revocation: defaults 100000 in all and 10000 per issuer; bounds
   assert.match(problems[0] ?? '', /^3 signatures\.revocation\.max_entries: /)
   assert.match(problems[1] ?? '', /^4 signatures\.revocation\.max_per_issuer: /)
 })
+
+test('a section left out gets the same defaults as the section written empty (defaults are written once)', () => {
+  const omitted = parseConfigText('routes: []\n', 'g.yaml').config
+  const empty = parseConfigText(
+    'resource: {}\ntrust: {}\nsignatures:\n  replay: {}\n  revocation: {}\nlimits: {}\nstore: {}\nlog: {}\nroutes:\n  - name: r\n    upstream: http://127.0.0.1:1\n',
+    'g.yaml',
+  ).config
+  const { routes, ...rest } = empty
+  assert.deepEqual({ ...omitted, routes: [] }, { ...rest, routes: [] })
+  assert.deepEqual(omitted.limits, { max_header_bytes: 16_384, header_timeout: 10, fetch_timeout: 5, fetch_max_bytes: 262_144, drain_timeout: 30 })
+  assert.deepEqual(omitted.store, { type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false })
+  assert.deepEqual(routes[0]?.match, { path_prefix: '/' }, 'a route without match gets the match defaults')
+})

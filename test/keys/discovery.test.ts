@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, test } from 'node:test'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { Discovery } from '../../src/keys/discovery.js'
-import type { CacheResult, FetchResult, JwksCacheOptions } from '../../src/keys/jwks-cache.js'
+import type { CacheResult, FetchResult, KeyDocumentCacheOptions } from '../../src/keys/key-document-cache.js'
 import type { FetchPolicy, ServerKeyQuery } from '../../src/keys/types.js'
 import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 
@@ -18,7 +18,7 @@ function query(kid: string, overrides: Partial<ServerKeyQuery> = {}): ServerKeyQ
   return { issuer: agent.origin, document: 'aauth-agent.json', issuerMembers: ['issuer'], kid, trusted: (o) => o === agent.origin, ...overrides }
 }
 
-function discovery(options: JwksCacheOptions = {}): { d: Discovery; fetches: FetchResult[]; lookups: CacheResult[] } {
+function discovery(options: KeyDocumentCacheOptions = {}): { d: Discovery; fetches: FetchResult[]; lookups: CacheResult[] } {
   const fetches: FetchResult[] = []
   const lookups: CacheResult[] = []
   const d = new Discovery({ observer: { onFetch: (r) => fetches.push(r), onCache: (r) => lookups.push(r) }, ...options })

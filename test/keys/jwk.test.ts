@@ -84,8 +84,7 @@ test('computes RFC 7638 thumbprints (RFC 8037 A.3 key)', async () => {
 
 interface ThumbprintCase { name: string; jwk: JsonWebKey; thumbprint: string }
 
-test('matches the aauth-go jwk-thumbprint vectors', async (t) => {
+test('matches the aauth-go jwk-thumbprint vectors', async () => {
   const file = readVector<{ cases: ThumbprintCase[] }>('aauth-go/jwk-thumbprint.json')
-  if (file === undefined) return t.skip('shared/vectors not found')
   for (const c of file.cases) assert.equal(await jwkThumbprint(c.jwk), c.thumbprint, c.name)
 })

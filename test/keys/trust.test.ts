@@ -4,9 +4,8 @@ import { isIssuerOrigin, isServerIdentifier, isTrusted } from '../../src/keys/tr
 import { resourceConfig } from '../helpers/resolve-context.js'
 import { readVector } from '../helpers/vectors.js'
 
-test('matches the aauth-go server-identifier vectors', (t) => {
+test('matches the aauth-go server-identifier vectors', () => {
   const file = readVector<{ cases: { input: string; valid: boolean }[] }>('aauth-go/server-identifier.json')
-  if (file === undefined) return t.skip('shared/vectors not found')
   for (const c of file.cases) assert.equal(isServerIdentifier(c.input), c.valid, c.input)
 })
 

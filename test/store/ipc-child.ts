@@ -1,10 +1,11 @@
-import { IpcStateStore } from '../../src/store/ipc-client.js'
+import { Socket } from 'node:net'
+import { IpcStateStore, STORE_CHANNEL_FD } from '../../src/store/ipc-client.js'
 
 /**
  * A forked child holding an IpcStateStore, driven by the test in ipc.test.ts: each `run` message
  * names store operations to start together (in one event-loop turn, hence one batch), and the
- * child answers with every outcome (or the error message of each that failed) and how many store
- * replies it received meanwhile.
+ * child answers with every outcome (or the error message of each that failed) and how many reads of
+ * store answers it made meanwhile.
  */
 interface Run {
   test: 'run'
@@ -12,10 +13,11 @@ interface Run {
 }
 
 if (process.send !== undefined) {
-  const store = new IpcStateStore({ timeoutMs: Number(process.argv[2] ?? 1000) })
+  const channel = new Socket({ fd: STORE_CHANNEL_FD, readable: true, writable: true })
+  const store = new IpcStateStore({ channel, timeoutMs: Number(process.argv[2] ?? 1000) })
   let replies = 0
+  channel.on('data', () => replies++)
   process.on('message', (message: unknown) => {
-    if ((message as { aauth?: unknown }).aauth === 'store-results') replies++
     if ((message as { test?: unknown }).test !== 'run') return
     replies = 0
     const { ops } = message as Run

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, test } from 'node:test'
 import { base64url, SignJWT } from 'jose'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
@@ -84,13 +83,16 @@ test('a verified token is cached: the next use neither fetches nor verifies agai
 })
 
 test('a cached token is rechecked against exp on every use', async () => {
-  const ctx = context()
-  // Two seconds of life, so minting and the first verification never cross `exp` however
-  // slow the machine; then wait until `exp` has passed.
-  const exp = now() + 2
-  const token = await agent.agentToken(cnf(), { iat: now() - 10, exp })
-  await verifyToken(token, ctx)
-  await sleep(exp * 1000 - Date.now() + 50)
+  // The clock is injected: the token is cached one second before `exp`, then the same context
+  // is asked again at `exp` exactly (zero tolerance), with no sleeping and no race with minting.
+  const clock = { now: now() }
+  const ctx = resolveContext(context().config, { now: () => clock.now })
+  const exp = clock.now + 600
+  const token = await agent.agentToken(cnf(), { iat: clock.now - 10, exp })
+  clock.now = exp - 1
+  assert.equal((await verifyToken(token, ctx)).identity.agent, agent.origin)
+  assert.equal(await hitsDuring(() => verifyToken(token, ctx).then(() => undefined)), 0, 'served from the verified-token cache')
+  clock.now = exp
   await refuses(token, 'expired_jwt', ctx)
 })
 
@@ -149,7 +151,9 @@ test('an issuer whose JWKS cannot be fetched makes the token invalid_jwt (slow, 
 })
 
 test('when a cached key fails to verify, the JWKS is refreshed once and the token retried', async () => {
-  const ctx = resolveContext(context().config, { serviceOptions: { refreshCooldownSeconds: 1 } })
+  // The key cache's clock is injected, so the refresh cooldown passes without sleeping.
+  const clock = { ms: Date.now() }
+  const ctx = resolveContext(context().config, { serviceOptions: { now: () => clock.ms } })
   const original = agent.keys[0]!
   await verifyToken(await agent.agentToken(cnf()), ctx)
   const reissued = { ...newKey('Ed25519'), kid: original.kid }
@@ -157,7 +161,7 @@ test('when a cached key fails to verify, the JWKS is refreshed once and the toke
   try {
     const token = await agent.agentToken(cnf(), {}, { key: reissued })
     await refuses(token, 'invalid_jwt', ctx) // inside the cooldown: no refetch, the old key fails
-    await sleep(1100)
+    clock.ms += 60_000
     assert.equal((await verifyToken(token, ctx)).identity.agent, agent.origin)
   } finally {
     agent.keys[0] = original

@@ -1,31 +1,34 @@
 import { LRUCache } from 'lru-cache'
-import { type DocumentFetcher, type FetchRequest, type FetchResponse, FetchError, guardedFetch } from './fetch.js'
+import { type DocumentFetcher, type FetchRequest, FetchError, guardedFetch } from './fetch.js'
+import { documentLifetime, type LifetimeBounds } from './freshness.js'
 
 /**
- * A cache of fetched JSON documents (JWKS and metadata), keyed by URL (Signature-Key §7.3; AAuth
- * "JWKS Discovery and Caching"): caching is a MUST, bounded because unauthenticated callers cause
- * the entries. Shaped after jose's remote JWKS set (docs/architecture.md "Caches"):
- *  - lifetime from `Cache-Control: max-age` (or `Expires`), at least `minMaxAgeSeconds`, at most
- *    24 h; `defaultMaxAgeSeconds` when the server says nothing;
+ * The cache of fetched key documents, JWKS and metadata alike, keyed by URL (Signature-Key §7.3;
+ * AAuth "JWKS Discovery and Caching"): caching is a MUST, bounded because unauthenticated
+ * callers cause the entries. The mechanics are `lru-cache`'s `fetch()`: a bounded LRU, one
+ * in-flight fetch per URL shared by concurrent callers, a per-entry TTL, and the last good
+ * document kept when a refetch rejects. Only the policy is written here:
+ *  - trust: an untrusted origin is neither fetched nor served;
+ *  - lifetime from the response's caching headers (`documentLifetime`), at least
+ *    `minMaxAgeSeconds`, at most 24 h, `defaultMaxAgeSeconds` when the server says nothing;
  *  - a forced refresh (an unknown `kid`) fetches at most once per `refreshCooldownSeconds` per URL;
- *  - concurrent misses share one in-flight fetch;
- *  - when a refetch fails the last good document keeps serving (`stale`), retried with
- *    exponential backoff (1 s doubling to the cooldown), counted from the end of the failed
- *    fetch; a URL that never loaded fails fast during the same backoff, so a dead issuer is not
- *    asked on every request.
+ *  - after a failed fetch, retries back off exponentially (1 s doubling to the cooldown), counted
+ *    from the end of the failed fetch; meanwhile a document that loaded before serves `stale`
+ *    (for at most `maxStaleSeconds` past its lifetime) and one that never loaded fails fast, so
+ *    a dead issuer is not asked on every request.
  */
 
 export type FetchResult = 'ok' | 'error' | 'not_modified'
 export type CacheResult = 'hit' | 'miss' | 'stale'
 
-/** Counters for docs/metrics.md `aauth_gateway_jwks_fetch_total` / `aauth_gateway_key_cache_total`. */
+/** Counters for `aauth_gateway_jwks_fetch_total` / `aauth_gateway_key_cache_total` (docs/metrics.md). */
 export interface KeyCacheObserver {
   /** `kind` is added by `Discovery`, which knows which of its caches fetched (docs/metrics.md). */
   onFetch?(result: FetchResult, kind?: 'metadata' | 'jwks'): void
   onCache?(result: CacheResult): void
 }
 
-export interface JwksCacheOptions {
+export interface KeyDocumentCacheOptions {
   /** Default `guardedFetch`. */
   fetch?: DocumentFetcher
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -51,16 +54,16 @@ export interface CachedDocument {
   fresh: boolean
 }
 
+/** One cached document and the policy's bookkeeping; a successful fetch makes a new one. */
 interface Entry {
   doc: Readonly<Record<string, unknown>>
   etag: string | undefined
-  /** Milliseconds. */
-  expiresAt: number
   /** When the last fetch began if it succeeded, or ended if it failed (the back-off's origin). */
   attemptedAt: number
   failures: number
 }
 
+/** A URL that never loaded: why, and when it may be asked again. */
 interface Failure {
   error: unknown
   retryAt: number
@@ -70,26 +73,36 @@ interface Failure {
 /** Admission and limits for the fetch, from the caller (see `FetchRequest`). */
 export type Admission = Omit<FetchRequest, 'etag'>
 
-export class JwksCache {
+export class KeyDocumentCache {
   readonly #fetch: DocumentFetcher
   readonly #now: () => number
   readonly #observer: KeyCacheObserver
-  readonly #entries: LRUCache<string, Entry>
+  readonly #entries: LRUCache<string, Entry, Admission>
   readonly #failures: LRUCache<string, Failure>
-  readonly #inflight = new Map<string, Promise<Entry>>()
-  readonly #ms: { default: number; min: number; max: number; cooldown: number; stale: number }
+  readonly #lifetime: LifetimeBounds
+  readonly #ms: { cooldown: number; stale: number }
 
-  constructor(options: JwksCacheOptions = {}) {
+  constructor(options: KeyDocumentCacheOptions = {}) {
     this.#fetch = options.fetch ?? guardedFetch
     this.#now = options.now ?? Date.now
     this.#observer = options.observer ?? {}
     const max = options.maxEntries ?? 1000
-    this.#entries = new LRUCache({ max })
+    this.#entries = new LRUCache<string, Entry, Admission>({
+      max,
+      fetchMethod: (url, previous, { options: set, context }) => this.#fetchEntry(url, context, previous, set),
+      // The lifetimes run on the injected clock; no cached "now", which would hide a moved clock.
+      perf: { now: this.#now },
+      ttlResolution: 0,
+      // An eviction during a fetch must not turn into an abort error for the callers awaiting it.
+      ignoreFetchAbort: true,
+    })
     this.#failures = new LRUCache({ max })
-    this.#ms = {
+    this.#lifetime = {
       default: (options.defaultMaxAgeSeconds ?? 300) * 1000,
       min: (options.minMaxAgeSeconds ?? 60) * 1000,
       max: (options.maxMaxAgeSeconds ?? 86_400) * 1000,
+    }
+    this.#ms = {
       cooldown: (options.refreshCooldownSeconds ?? 60) * 1000,
       stale: (options.maxStaleSeconds ?? 86_400) * 1000,
     }
@@ -105,56 +118,65 @@ export class JwksCache {
     // Refused before the cache: an untrusted origin is neither fetched nor served, nor counted.
     if (!admission.trusted) throw new FetchError('untrusted', 'the origin is not trusted')
     const now = this.#now()
-    let entry = this.#entries.get(url)
-    if (entry !== undefined && now > entry.expiresAt + this.#ms.stale) {
-      this.#entries.delete(url)
-      entry = undefined
-    }
+    const entry = this.#current(url)
     if (entry === undefined) return this.#firstLoad(url, admission, now)
-    if (!this.#due(entry, now, opts.refresh === true)) {
-      this.#observer.onCache?.(now < entry.expiresAt ? 'hit' : 'stale')
+    const fresh = this.#entries.getRemainingTTL(url) > 0
+    if (!this.#due(entry, fresh, now, opts.refresh === true)) {
+      this.#observer.onCache?.(fresh ? 'hit' : 'stale')
       return { doc: entry.doc, fresh: false }
     }
-    try {
-      const loaded = await this.#load(url, admission, entry)
+    // A rejected refetch resolves to the entry kept (`allowStaleOnFetchRejection`).
+    const got = await this.#entries.fetch(url, { context: admission, forceRefresh: true, allowStaleOnFetchRejection: true })
+    if (got !== undefined && got !== entry) {
       this.#observer.onCache?.('miss')
-      return { doc: loaded.doc, fresh: true }
-    } catch {
-      this.#observer.onCache?.(now < entry.expiresAt ? 'hit' : 'stale')
-      return { doc: entry.doc, fresh: false }
+      return { doc: got.doc, fresh: true }
     }
+    this.#observer.onCache?.(fresh ? 'hit' : 'stale')
+    return { doc: entry.doc, fresh: false }
+  }
+
+  /** The entry for `url`, fresh or stale, unless it is past its lifetime by more than `maxStaleSeconds`. */
+  #current(url: string): Entry | undefined {
+    const entry = this.#entries.peek(url, { allowStale: true })
+    if (entry !== undefined && this.#entries.getRemainingTTL(url) < -this.#ms.stale) {
+      this.#entries.delete(url)
+      return undefined
+    }
+    return entry
   }
 
   /** Whether `entry` should be refetched now. */
-  #due(entry: Entry, now: number, refresh: boolean): boolean {
+  #due(entry: Entry, fresh: boolean, now: number, refresh: boolean): boolean {
     if (refresh) return now >= entry.attemptedAt + this.#ms.cooldown
-    return now >= entry.expiresAt && now >= entry.attemptedAt + this.#backoff(entry.failures)
+    return !fresh && now >= entry.attemptedAt + this.#backoff(entry.failures)
   }
 
   async #firstLoad(url: string, admission: Admission, now: number): Promise<CachedDocument> {
     const failed = this.#failures.get(url)
     if (failed !== undefined && now < failed.retryAt) throw failed.error
     this.#observer.onCache?.('miss')
-    const loaded = await this.#load(url, admission, undefined)
-    return { doc: loaded.doc, fresh: true }
+    const got = await this.#entries.fetch(url, { context: admission, allowStaleOnFetchRejection: false })
+    // `fetchMethod` never resolves `undefined`; the check is for the type.
+    if (got === undefined) throw new FetchError('network', 'the document could not be loaded')
+    return { doc: got.doc, fresh: true }
   }
 
-  /** Single flight: concurrent loads of one URL share one fetch. */
-  #load(url: string, admission: Admission, previous: Entry | undefined): Promise<Entry> {
-    let pending = this.#inflight.get(url)
-    if (pending === undefined) {
-      pending = this.#fetchEntry(url, admission, previous).finally(() => this.#inflight.delete(url))
-      this.#inflight.set(url, pending)
-    }
-    return pending
-  }
-
-  async #fetchEntry(url: string, admission: Admission, previous: Entry | undefined): Promise<Entry> {
+  /** `lru-cache`'s `fetchMethod`: one GET (revalidating with the ETag), its lifetime as the TTL. */
+  async #fetchEntry(url: string, admission: Admission, previous: Entry | undefined, set: { ttl?: number }): Promise<Entry> {
     const started = this.#now()
-    let response: FetchResponse
     try {
-      response = await this.#fetch(url, { ...admission, etag: previous?.etag })
+      const response = await this.#fetch(url, { ...admission, etag: previous?.etag })
       if (response.status === 304 && previous === undefined) throw new FetchError('status', 'HTTP 304')
+      this.#observer.onFetch?.(response.status === 304 ? 'not_modified' : 'ok')
+      // The lifetime counts from when the fetch began; lru-cache's TTL starts when it is stored.
+      set.ttl = Math.max(1, started + documentLifetime(response.headers, started, this.#lifetime) - this.#now())
+      this.#failures.delete(url)
+      return {
+        doc: response.body ?? (previous as Entry).doc,
+        etag: response.headers.etag ?? previous?.etag,
+        attemptedAt: started,
+        failures: 0,
+      }
     } catch (error) {
       this.#observer.onFetch?.('error')
       // The back-off runs from when the failure was known, not from when the fetch began: a
@@ -162,17 +184,6 @@ export class JwksCache {
       this.#recordFailure(url, previous, error, this.#now())
       throw error
     }
-    this.#observer.onFetch?.(response.status === 304 ? 'not_modified' : 'ok')
-    const entry: Entry = {
-      doc: response.body ?? (previous as Entry).doc,
-      etag: response.headers.etag ?? previous?.etag,
-      expiresAt: started + this.#lifetime(response.headers, started),
-      attemptedAt: started,
-      failures: 0,
-    }
-    this.#entries.set(url, entry)
-    this.#failures.delete(url)
-    return entry
   }
 
   #recordFailure(url: string, previous: Entry | undefined, error: unknown, at: number): void {
@@ -189,20 +200,5 @@ export class JwksCache {
   #backoff(failures: number): number {
     if (failures === 0) return 0
     return Math.min(1000 * 2 ** (failures - 1), this.#ms.cooldown)
-  }
-
-  /** Milliseconds the response may be used: max-age, else Expires - Date, else the default; clamped. */
-  #lifetime(headers: FetchResponse['headers'], now: number): number {
-    const cc = headers.cacheControl?.toLowerCase() ?? ''
-    let ms: number | undefined
-    const maxAge = /(?:^|[,\s])max-age\s*=\s*"?(\d+)/.exec(cc)
-    if (/(?:^|[,\s])(?:no-store|no-cache)(?:$|[,\s=])/.test(cc)) ms = 0
-    else if (maxAge?.[1] !== undefined) ms = Number(maxAge[1]) * 1000
-    else if (headers.expires !== undefined) {
-      const expires = Date.parse(headers.expires)
-      const date = headers.date === undefined ? now : Date.parse(headers.date)
-      if (Number.isFinite(expires) && Number.isFinite(date)) ms = expires - date
-    }
-    return Math.min(Math.max(ms ?? this.#ms.default, this.#ms.min), this.#ms.max)
   }
 }

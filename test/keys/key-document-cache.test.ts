@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type DocumentFetcher, FetchError, type FetchResponse } from '../../src/keys/fetch.js'
-import { type CacheResult, type FetchResult, JwksCache, type JwksCacheOptions } from '../../src/keys/jwks-cache.js'
-import type { Admission } from '../../src/keys/jwks-cache.js'
+import { type CacheResult, type FetchResult, KeyDocumentCache, type KeyDocumentCacheOptions } from '../../src/keys/key-document-cache.js'
+import type { Admission } from '../../src/keys/key-document-cache.js'
 
 /**
  * The cache's timing rules (lifetimes, cooldown, backoff) in minutes and hours, so the clock is
@@ -12,7 +12,7 @@ const ADMISSION: Admission = { trusted: true, policy: { timeoutMs: 1000, maxByte
 const URL_A = 'https://agent.test/jwks.json'
 
 interface Harness {
-  cache: JwksCache
+  cache: KeyDocumentCache
   calls: string[]
   fetches: FetchResult[]
   lookups: CacheResult[]
@@ -20,7 +20,7 @@ interface Harness {
   respond: (next: () => Promise<FetchResponse>) => void
 }
 
-function harness(options: JwksCacheOptions = {}): Harness {
+function harness(options: KeyDocumentCacheOptions = {}): Harness {
   const calls: string[] = []
   const fetches: FetchResult[] = []
   const lookups: CacheResult[] = []
@@ -31,7 +31,7 @@ function harness(options: JwksCacheOptions = {}): Harness {
     calls.push(`${url} ${request.etag ?? ''}`.trim())
     return next()
   }
-  const cache = new JwksCache({
+  const cache = new KeyDocumentCache({
     fetch,
     now: () => clock.ms,
     observer: { onFetch: (r) => fetches.push(r), onCache: (r) => lookups.push(r) },
@@ -54,12 +54,18 @@ test('serves a cached document until its lifetime ends (default 5 minutes)', asy
   assert.deepEqual(h.fetches, ['ok', 'ok'])
 })
 
-test('honours Cache-Control max-age, capped at 24 h and floored at 60 s; Expires when no max-age', async () => {
+test('honours Cache-Control (max-age, no-cache, no-store, private), capped at 24 h and floored at 60 s; Expires when no max-age; 5 min when silent', async () => {
   const cases: [FetchResponse['headers'], number][] = [
     [{ cacheControl: 'public, max-age=600' }, 10],
     [{ cacheControl: 'max-age=999999999' }, 24 * 60],
     [{ cacheControl: 'no-cache' }, 1],
     [{ cacheControl: 'max-age=5' }, 1],
+    [{ cacheControl: 'no-store' }, 1],
+    [{ cacheControl: 'public' }, 5],
+    [{ cacheControl: 'private, max-age=1200' }, 20],
+    [{ cacheControl: 'Max-Age=600, must-revalidate' }, 10],
+    [{ expires: new Date(1_000_000 - minutes(1)).toUTCString(), date: new Date(1_000_000).toUTCString() }, 1],
+    [{ expires: new Date(1_000_000 + minutes(30)).toUTCString() }, 30],
     [{ expires: new Date(1_000_000 + minutes(30)).toUTCString(), date: new Date(1_000_000).toUTCString() }, 30],
   ]
   for (const [headers, lifetimeMinutes] of cases) {
@@ -189,4 +195,16 @@ test('the backoff counts from the end of a slow failed refetch while a stale doc
   h.clock.ms += 1
   await h.cache.get(URL_A, ADMISSION)
   assert.equal(h.calls.length, 3)
+})
+
+test('a URL evicted while its fetch is in flight still answers its callers with the document', async () => {
+  const h = harness({ maxEntries: 1 })
+  let release: () => void = () => {}
+  h.respond(() => new Promise((resolve) => { release = () => resolve({ status: 200, body: { slow: true }, headers: {} }) }))
+  const slow = h.cache.get(URL_A, ADMISSION)
+  await new Promise((r) => setImmediate(r))
+  h.respond(async () => ({ status: 200, body: { other: true }, headers: {} }))
+  assert.deepEqual((await h.cache.get('https://b.test/jwks.json', ADMISSION)).doc, { other: true })
+  release()
+  assert.deepEqual((await slow).doc, { slow: true })
 })
