@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import { calculateJwkThumbprint } from 'jose'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { resolveKey } from '../../src/keys/resolve.js'
 import type { ResolveContext } from '../../src/keys/types.js'
@@ -7,6 +8,7 @@ import type { SignatureKeyMember } from '../../src/signature/types.js'
 import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
 import { newKey } from '../../src/devkit/keys.js'
+import { jktJwt } from '../helpers/scheme-tokens.js'
 
 let agent: AgentServer
 let ctx: ResolveContext
@@ -119,4 +121,46 @@ test('jwt without a jwt parameter is invalid_signature (aauth-go signature-key v
   await refuses(member('jwt', {}), 'invalid_signature')
   await refuses(member('jwt', { jwt: true }), 'invalid_signature')
   await refuses(member('jwt', { jwt: 'x' }), 'invalid_jwt')
+})
+
+describe('jkt-jwt (Signature-Key -09 §3.5)', () => {
+  const jktCtx = (): ResolveContext => context({ schemes: ['jkt-jwt'] })
+  const enclave = newKey('ES256')
+  const delegate = newKey('Ed25519')
+  const jkt = (jwt: string): SignatureKeyMember => member('jkt-jwt', { jwt })
+
+  test('resolves cnf.jwk, pseudonymously, with the recomputed iss URN as the agent', async () => {
+    for (const typ of ['jkt-s256+jwt', 'jkt-s512+jwt']) {
+      const resolved = await resolveKey(jkt(await jktJwt(enclave, delegate.publicJwk, { typ })), jktCtx())
+      assert.equal(resolved.key.thumbprint, (await resolveKey(member('hwk', { ...delegate.publicJwk }), context())).key.thumbprint)
+      assert.equal(resolved.identity.level, 'pseudonymous')
+      assert.equal(resolved.identity.scheme, 'jkt-jwt')
+      assert.equal(resolved.identity.tokenType, typ)
+      assert.match(resolved.identity.agent, typ === 'jkt-s256+jwt' ? /^urn:jkt:sha-256:[\w-]{43}$/ : /^urn:jkt:sha-512:[\w-]{86}$/)
+    }
+  })
+
+  test('refusals carry the draft codes', async () => {
+    const c = jktCtx()
+    const now = Math.floor(Date.now() / 1000)
+    const other = newKey('ES256')
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'aa-agent+jwt' })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'jkt-s384+jwt' })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { iss: 'urn:jkt:sha-256:AAAA' } })), 'invalid_jwt', c)
+    // iss of the s256 thumbprint under the s512 typ: the typ and the prefix must agree
+    const s256Iss = `urn:jkt:sha-256:${await calculateJwkThumbprint(enclave.publicJwk, 'sha256')}`
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'jkt-s512+jwt', claims: { iss: s256Iss } })), 'invalid_jwt', c)
+    // the header jwk is not the key that signed
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { header: { jwk: other.publicJwk } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { header: { jwk: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { now: now - 7200 })), 'expired_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { now: now + 600 })), 'clock_skew', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { iat: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { cnf: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, { ...delegate.publicJwk, alg: 'EdDSA' } as never)), 'unsupported_algorithm', c)
+    await refuses(jkt(await jktJwt(enclave, { ...delegate.publicJwk, d: delegate.privateJwk.d } as never)), 'invalid_key', c)
+    await refuses(jkt('not.a.jwt!'), 'invalid_jwt', c)
+    await refuses(member('jkt-jwt', {}), 'invalid_key', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk)), 'unsupported_scheme', context({ schemes: ['hwk'] }))
+  })
 })
