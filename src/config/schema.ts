@@ -22,7 +22,7 @@ const seconds = z.number().int().positive()
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IPv4 or IPv6 address or CIDR, such as "10.0.0.0/8" or "fd00::/8"')
 
-export const SCHEMES = ['jwt', 'jwks_uri', 'jwks', 'hwk', 'jkt-jwt'] as const
+export const SCHEMES = ['jwt', 'jwks_uri', 'jwks', 'hwk', 'jkt-jwt', 'self-jwt'] as const
 export const ALGORITHMS = ['Ed25519', 'ES256'] as const
 
 const resource = z

@@ -164,3 +164,45 @@ describe('jkt-jwt (Signature-Key -09 §3.5)', () => {
     await refuses(jkt(await jktJwt(enclave, delegate.publicJwk)), 'unsupported_scheme', context({ schemes: ['hwk'] }))
   })
 })
+
+describe('self-jwt (Signature-Key -09 §3.9)', () => {
+  const selfCtx = (): ResolveContext => context({ schemes: ['self-jwt'] })
+  const self = (jwt: string): SignatureKeyMember => member('self-jwt', { jwt })
+  const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => {
+    const now = Math.floor(Date.now() / 1000)
+    return { iss: agent.origin, dwk: 'aauth-agent.json', iat: now, exp: now + 300, ...extra }
+  }
+
+  test('the issuer key that signed the JWT is the request key; the issuer is identified', async () => {
+    const resolved = await resolveKey(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), selfCtx())
+    assert.equal(resolved.key.thumbprint, await calculateJwkThumbprint(agent.keys.at(-1)!.publicJwk))
+    assert.equal(resolved.identity.level, 'identified')
+    assert.equal(resolved.identity.scheme, 'self-jwt')
+    assert.equal(resolved.identity.agent, agent.origin)
+    assert.equal(resolved.identity.tokenType, 'aa-event+jwt')
+  })
+
+  test('refusals carry the draft codes', async () => {
+    const c = selfCtx()
+    const now = Math.floor(Date.now() / 1000)
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-agent+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { typ: 'jkt-s256+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { header: { typ: undefined } })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ exp: now - 10 }), { typ: 'aa-event+jwt' })), 'expired_jwt', c)
+    await refuses(self(await agent.mint(claims({ exp: undefined }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ dwk: undefined }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ cnf: { jwk: newKey().publicJwk } }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ aud: 'https://elsewhere.test' }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ iss: 'https://evil.test' }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt', kid: 'nope' })), 'unknown_key', c)
+    // signed by a key the issuer does not publish, under a published kid
+    const stranger = { ...newKey('Ed25519'), kid: agent.keys.at(-1)!.kid }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt', key: stranger })), 'invalid_jwt', c)
+    agent.metadata = { issuer: 'https://other.test' }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), 'issuer_mismatch', selfCtx())
+    agent.metadata = { issuer: undefined }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), 'issuer_missing', selfCtx())
+    agent.metadata = {}
+    await refuses(self('a.b'), 'invalid_jwt', c)
+  })
+})

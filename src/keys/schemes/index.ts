@@ -4,11 +4,12 @@ import { resolveJktJwt } from './jkt-jwt.js'
 import { resolveJwks } from './jwks.js'
 import { resolveJwksUri } from './jwks_uri.js'
 import { resolveJwt } from './jwt.js'
+import { resolveSelfJwt } from './self-jwt.js'
 
 /**
  * The Signature-Key schemes this gateway implements (Signature-Key -08 §3), one file each.
  * Adding a scheme is adding a file and a line here (and its name to `SchemeName`).
- * Not implemented, hence `unsupported_scheme`: `self-jwt`, `x509`, `cached`.
+ * Not implemented, hence `unsupported_scheme`: `x509`, `cached`.
  */
 export const SCHEME_RESOLVERS = {
   hwk: resolveHwk,
@@ -16,4 +17,5 @@ export const SCHEME_RESOLVERS = {
   jwt: resolveJwt,
   jwks_uri: resolveJwksUri,
   jwks: resolveJwks,
+  'self-jwt': resolveSelfJwt,
 } satisfies SchemeTable
