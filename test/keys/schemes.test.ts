@@ -8,7 +8,10 @@ import type { SignatureKeyMember } from '../../src/signature/types.js'
 import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
 import { newKey } from '../../src/devkit/keys.js'
-import { jktJwt } from '../helpers/scheme-tokens.js'
+import { createHash, X509Certificate } from 'node:crypto'
+import { join } from 'node:path'
+import { loadX509Anchors } from '../../src/keys/x509-anchors.js'
+import { jktJwt, startPemServer, X509_FIXTURES, x509Fixture, type PemServer } from '../helpers/scheme-tokens.js'
 
 let agent: AgentServer
 let ctx: ResolveContext
@@ -204,5 +207,61 @@ describe('self-jwt (Signature-Key -09 §3.9)', () => {
     await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), 'issuer_missing', selfCtx())
     agent.metadata = {}
     await refuses(self('a.b'), 'invalid_jwt', c)
+  })
+})
+
+describe('x509 (Signature-Key -09 §3.10)', () => {
+  let pem: PemServer
+  let anchors: X509Certificate[]
+  before(async () => {
+    pem = await startPemServer()
+    anchors = await loadX509Anchors([join(X509_FIXTURES, 'root.pem')])
+  })
+  after(() => pem.close())
+
+  const x509Ctx = (now?: () => number, withAnchors = true): ResolveContext =>
+    resolveContext(resourceConfig({
+      trust: { insecure_issuers: [pem.origin] },
+      signatures: { schemes: ['x509'] },
+      x509Anchors: withAnchors ? anchors : [],
+    }), now === undefined ? {} : { now })
+  /** The member as the parser hands it over: x5t a Byte Sequence, so base64. */
+  const x509 = (chain: string, x5tOf = chain): SignatureKeyMember => {
+    const x5t = createHash('sha256').update(new X509Certificate(x509Fixture(x5tOf)).raw).digest('base64')
+    return member('x509', { x5u: `${pem.origin}/${chain}`, x5t })
+  }
+
+  test('a chain to a configured anchor resolves the leaf key; the subject is identified', async () => {
+    for (const [chain, alg] of [['ed25519-chain.pem', 'Ed25519'], ['p256-chain.pem', 'ES256']] as const) {
+      const resolved = await resolveKey(x509(chain), x509Ctx())
+      assert.equal(resolved.key.alg, alg)
+      assert.equal(resolved.identity.level, 'identified')
+      assert.equal(resolved.identity.scheme, 'x509')
+      assert.match(resolved.identity.agent, /^CN=(ed25519|p256)\.agent\.test, O=Test Agents$/)
+    }
+  })
+
+  test('refusals: expired or not yet valid (the injected clock), untrusted, x5t mismatch, broken, usage, malformed', async () => {
+    const leaf = new X509Certificate(x509Fixture('ed25519.pem'))
+    const after = Date.parse(leaf.validTo) / 1000 + 1
+    const before = Date.parse(leaf.validFrom) / 1000 - 1
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(() => after))
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(() => before))
+    await refuses(x509('untrusted-chain.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519-chain.pem', 'p256.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519.pem'), 'invalid_key', x509Ctx()) // the intermediate is missing
+    await refuses(x509('server-only-chain.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(undefined, false))
+    await refuses(x509('nothing-here.pem', 'ed25519.pem'), 'invalid_key', x509Ctx())
+    await refuses(member('x509', { x5u: `${pem.origin}/ed25519-chain.pem`, x5t: 'AAAA' }), 'invalid_key', x509Ctx())
+    await refuses(member('x509', { x5u: `${pem.origin}/ed25519-chain.pem` }), 'invalid_key', x509Ctx())
+    // the chain is fetched only from https or an insecure_issuers origin
+    await refuses(member('x509', { x5u: 'http://127.0.0.2:1/c.pem', x5t: createHash('sha256').update('x').digest('base64') }), 'invalid_key', x509Ctx())
+  })
+
+  test('trust.x509_anchors must name readable CA certificates', async () => {
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'ed25519.pem')]), /is not a CA certificate/)
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'ed25519.key')]), /no PEM certificate/)
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'missing.pem')]), /cannot read/)
   })
 })
