@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { buildSnapshot } from '../../src/config/compile.js'
+import { configSources, fingerprint } from '../../src/config/sources.js'
+import { watchedDirectories } from '../../src/config/watch.js'
 import { ConfigError } from '../../src/errors.js'
 import { X509_FIXTURES } from '../helpers/scheme-tokens.js'
 
@@ -36,4 +38,17 @@ test('x509 without anchors, a missing file, or a leaf as an anchor is a config e
   assert.match((await problems('signatures:\n  schemes: [x509, hwk]\n'))[0] ?? '', /^2 signatures\.schemes: x509 needs trust\.x509_anchors/)
   assert.match((await problems('trust:\n  x509_anchors: [nope.pem]\n'))[0] ?? '', /^2 trust\.x509_anchors: cannot read .*nope\.pem/)
   assert.match((await problems('trust:\n  x509_anchors: [leaf.pem]\n'))[0] ?? '', /^2 trust\.x509_anchors: .*is not a CA certificate/)
+})
+
+test('an anchor file is one of the reload sources: replacing it changes the fingerprint', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aauth-x509-'))
+  copyFileSync(join(X509_FIXTURES, 'root.pem'), join(dir, 'root.pem'))
+  const file = join(dir, 'gateway.yaml')
+  writeFileSync(file, `trust:\n  x509_anchors: [root.pem]\n${ROUTE}`)
+  const sources = configSources(file, {})
+  assert.deepEqual(sources.x509AnchorFiles, [join(dir, 'root.pem')])
+  assert.ok(watchedDirectories(sources).includes(dir))
+  const before = fingerprint(sources)
+  copyFileSync(join(X509_FIXTURES, 'other-root.pem'), join(dir, 'root.pem'))
+  assert.notEqual(fingerprint(sources), before)
 })
