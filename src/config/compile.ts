@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os'
+import type { X509Certificate } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
+import { loadX509Anchors } from '../keys/x509-anchors.js'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AcceptHeaders } from '../http/render.js'
 import { RouteTable } from '../routes/match.js'
@@ -110,6 +112,11 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       })
     : undefined
 
+  const x509Anchors = await loadX509Anchors(config.trust.x509_anchors.map((f) => resolve(base, f))).catch((err: unknown) => {
+    problems.push({ file, line: lineOf(['trust', 'x509_anchors']), key: 'trust.x509_anchors', message: (err as Error).message })
+    return []
+  })
+
   const problem = (path: (string | number)[], message: string): void => {
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
@@ -118,6 +125,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       compileKeyExpression(source, { file, line: lineOf(path), key: path.join('.') }, problems),
     ),
   )
+  if (config.signatures.schemes.includes('x509') && config.trust.x509_anchors.length === 0) {
+    problem(['signatures', 'schemes'], 'x509 needs trust.x509_anchors: without a CA to chain to, no certificate could be accepted')
+  }
   const names = new Set<string>()
   config.routes.forEach((r, i) => {
     if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
@@ -132,7 +142,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const resource = resourceSettings(config, signingKey)
+  const resource = resourceSettings(config, signingKey, x509Anchors)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
@@ -215,7 +225,7 @@ function compileRoute(
   }
 }
 
-function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined): ResourceSettings {
+function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined, x509Anchors: readonly X509Certificate[]): ResourceSettings {
   const issuer = config.resource.issuer.replace(/\/+$/, '')
   return {
     issuer,
@@ -223,6 +233,7 @@ function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undef
     trust: config.trust,
     signatures: config.signatures,
     limits: config.limits,
+    x509Anchors,
     scopes: config.resource.scopes,
     signingKey,
     accessServer: config.resource.access_server,
