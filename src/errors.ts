@@ -48,6 +48,10 @@ export type LocalReason =
   | 'rate_limited'
   /** The state store (docs/state-store.md) cannot be reached, or did not answer within `store.timeout`. */
   | 'store_unavailable'
+  /** A pending URL (AAuth -11 §6.5.1) that does not exist, expired, or belongs to another key. */
+  | 'pending_unknown'
+  /** A pending URL whose request completed, polled with another auth token (-11 "Deferred Responses": 410). */
+  | 'pending_gone'
 
 /**
  * Every reason a request can end without being forwarded. These are the `reason` label values
@@ -125,6 +129,17 @@ export class RequirementError extends GatewayError {
     readonly unsigned = false,
   ) {
     super(detail)
+  }
+
+  /**
+   * The pending URL when the requirement is delivered deferred (AAuth -11 §6.5.1): answered
+   * `202` with `Location`, `Retry-After` and `Cache-Control: no-store` instead of `401`.
+   */
+  pending: { location: string; retryAfterSeconds: number } | undefined
+
+  deferTo(location: string, retryAfterSeconds: number): this {
+    this.pending = { location, retryAfterSeconds }
+    return this
   }
 }
 

@@ -3,8 +3,21 @@
  * what the backend receives as `X-AAuth-*` headers (docs/headers-and-errors.md).
  */
 
-/** The AAuth progressive ladder, weakest first. The index is the strength. */
-export const ACCESS_LEVELS = ['open', 'pseudonymous', 'identified', 'authorized'] as const
+/**
+ * What a route's `access` may say: the AAuth -11 access modes (§4.2.3 "Resource Access Modes",
+ * `access_mode` in "Resource Metadata") and the gateway's own names from before -11, kept
+ * working (`identified` is `agent-token`, `authorized` is `auth-token`; docs/access-modes.md).
+ */
+export const ACCESS_LEVELS = [
+  'open',
+  'pseudonymous',
+  'identified',
+  'authorized',
+  'agent-token',
+  'person-token',
+  'auth-token',
+  'session-token',
+] as const
 export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 
 /** What a request proved: `none` when unsigned. */

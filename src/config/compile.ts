@@ -12,6 +12,8 @@ import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
 import type { ResourceSettings } from '../resource/settings.js'
 import { reservedPaths, resourceEndpoints } from '../resource/endpoints.js'
+import { resourceLink } from '../resource/metadata.js'
+import { mintsResourceTokens } from '../resource/access-mode.js'
 import { loadPolicyDir } from '../policy/load.js'
 import type { CompiledPolicy } from '../policy/compile.js'
 import { compileKeyExpression, type CompiledKeyExpression } from '../policy/key-expression.js'
@@ -51,9 +53,16 @@ export interface Snapshot {
   /** The configured routes and the resource's own endpoints (src/resource/endpoints.ts). */
   readonly routes: RouteTable<RouteEntry>
   readonly routeNames: readonly string[]
+  /** The configured routes by name: what a pending request (docs/access-modes.md) names. */
+  readonly routesByName?: ReadonlyMap<string, CompiledRoute>
   readonly policies: ReadonlyMap<string, CompiledPolicy>
   /** Absolute path of the policy directory, when the config names one (watched for reloads). */
   readonly policiesDir: string | undefined
+  /**
+   * The `Link: <...>; rel="aauth-resource"` value every answer carries (-11 §11.2.5), or
+   * `undefined` when `resource.issuer` is not a server identifier the relation may name.
+   */
+  readonly resourceLink?: string
   readonly accept: AcceptHeaders
   /** Whether a 403 body names the policy and rule (`policies_visible`). */
   readonly policiesVisible: boolean
@@ -121,7 +130,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
   const routes = config.routes.map((r, i) =>
-    compileRoute(r, i, policies, problem, config.resource.signing_key !== undefined, (source, path) =>
+    compileRoute(r, i, policies, problem, config.resource, (source, path) =>
       compileKeyExpression(source, { file, line: lineOf(path), key: path.join('.') }, problems),
     ),
   )
@@ -154,7 +163,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       signatures: { ...resource.signatures, schemes: [...new Set([...resource.signatures.schemes, 'jwks_uri' as const])] },
     },
     routes: new RouteTable<RouteEntry>([...routes, ...resourceEndpoints(resource, routes)]),
+    resourceLink: resourceLink(resource.issuer),
     routeNames: routes.map((r) => r.name),
+    routesByName: new Map(routes.map((r) => [r.name, r])),
     policies,
     policiesDir,
     accept: {
@@ -185,12 +196,21 @@ function compileRoute(
   index: number,
   policies: ReadonlyMap<string, CompiledPolicy>,
   problem: (path: (string | number)[], message: string) => void,
-  signingKeyConfigured: boolean,
+  resourceConfig: GatewayConfig['resource'],
   compileKey: (source: string, path: (string | number)[]) => CompiledKeyExpression | undefined,
 ): CompiledRoute {
   const policy = r.policy === undefined ? undefined : policies.get(r.policy)
-  if (r.access === 'authorized' && !signingKeyConfigured) {
-    problem(['routes', index, 'access'], 'access: authorized needs resource.signing_key (to mint resource tokens)')
+  if (mintsResourceTokens(r.access) && resourceConfig.signing_key === undefined) {
+    problem(['routes', index, 'access'], `access: ${r.access} needs resource.signing_key (to mint resource tokens)`)
+  }
+  // A resource token may only name published scopes (AAuth -11 §11.10), so a route may only ask for those.
+  r.scopes.forEach((scope, i) => {
+    if (!Object.hasOwn(resourceConfig.scopes, scope)) {
+      problem(['routes', index, 'scopes', i], `scope "${scope}" is not published in resource.scopes; add it there (with its description) or remove it here`)
+    }
+  })
+  if (r.deferred && !mintsResourceTokens(r.access)) {
+    problem(['routes', index, 'deferred'], `deferred applies to access: auth-token or session-token routes, not ${r.access}`)
   }
   if (r.policy !== undefined && policy === undefined) {
     problem(['routes', index, 'policy'], `no policy named "${r.policy}"`)
@@ -222,6 +242,7 @@ function compileRoute(
         ? undefined
         : { requests: limit.requests, per: limit.per, key, policyHeader: `"default";q=${limit.requests};w=${limit.per}` },
     cors: r.cors === undefined ? undefined : compileCors(r.cors.origins, r.match.methods),
+    deferred: r.deferred,
   }
 }
 
@@ -237,6 +258,9 @@ function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undef
     scopes: config.resource.scopes,
     signingKey,
     accessServer: config.resource.access_server,
+    name: config.resource.name,
+    description: config.resource.description,
+    authorizationEndpoint: config.resource.authorization_endpoint,
   }
 }
 

@@ -36,8 +36,23 @@ const resource = z
     signing_key: z.string().min(1).optional(),
     /** Four-party mode: the Access Server that resource tokens are addressed to. */
     access_server: origin.optional(),
-    /** scope -> description, published as `scope_descriptions`. */
+    /**
+     * scope -> description, published as `scope_descriptions`: the only scopes routes may ask
+     * for and resource tokens may name (AAuth -11 §11.10 "Scopes").
+     */
     scopes: z.record(z.string(), z.string()).default({}),
+    /** Display name in the metadata, shown by person servers at consent (-11 §7.1, "Metadata Documents"). */
+    name: z.string().min(1).optional(),
+    /** Markdown description in the metadata, for consent screens (-11 §7.1). */
+    description: z.string().min(1).optional(),
+    /**
+     * Published as `authorization_endpoint` when set (-11 "Authorization Endpoint"): an https URL
+     * with no query or fragment. Left out of the metadata otherwise.
+     */
+    authorization_endpoint: z
+      .string()
+      .regex(/^https:\/\/[^\s?#]+$/, 'expected an https URL without query or fragment')
+      .optional(),
   })
   .strict()
 
@@ -159,11 +174,18 @@ const route = z
       .strict()
       .prefault({}),
     upstream: httpUrl,
+    /** An AAuth -11 access mode, or a pre--11 name for one (docs/access-modes.md). */
     access: z.enum(ACCESS_LEVELS).default('identified'),
     policy: z.string().min(1).optional(),
     scopes: z.array(z.string().min(1)).default([]),
     components: z.array(z.string().min(1)).default([]),
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
+    /**
+     * `auth-token` / `session-token` routes: an agent that asks to wait (`Prefer: respond-async`
+     * or `wait=N`, RFC 7240) gets the `202` deferred form of `requirement=auth-token` (-11
+     * §6.5.1) for a request without a body, and the gateway holds it (docs/access-modes.md).
+     */
+    deferred: z.boolean().default(false),
     strip_signature_headers: z.boolean().default(false),
     /** Seconds to wait for the upstream's response headers before answering 504. */
     timeout: seconds.default(30),

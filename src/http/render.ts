@@ -16,7 +16,7 @@ import type { Decision } from '../metrics/metrics.js'
 export interface LocalReply {
   status: number
   headers: Record<string, string>
-  body: ProblemBody
+  body: ProblemBody | PendingBody
   decision: Decision
   reason: ReasonCode
   /** The decision line's `detail`: the body's, plus what only the operator may learn. */
@@ -38,6 +38,11 @@ export interface ProblemBody {
   error: string
   detail: string
   [extension: string]: unknown
+}
+
+/** The body of a `202` deferred response (AAuth -11 "Deferred Responses"). */
+export interface PendingBody {
+  status: 'pending'
 }
 
 /** Server-wide `Accept-Signature-*` values (Signature-Key §4), computed once per snapshot. */
@@ -73,6 +78,8 @@ const LOCAL: Record<LocalReason, { status: number; error: string; title: string;
   store_full: { status: 503, error: 'temporarily_unavailable', title: 'Service Unavailable', decision: 'error' },
   rate_limited: { status: 429, error: 'rate_limited', title: 'Too Many Requests', decision: 'error' },
   store_unavailable: { status: 503, error: 'store_unavailable', title: 'Service Unavailable', decision: 'error' },
+  pending_unknown: { status: 404, error: 'not_found', title: 'Not Found', decision: 'error' },
+  pending_gone: { status: 410, error: 'gone', title: 'Gone', decision: 'error' },
 }
 
 /**
@@ -92,6 +99,7 @@ export function renderError(err: unknown, options: RenderOptions): LocalReply {
 function renderBody(err: unknown, { accept, policiesVisible }: RenderOptions): LocalReply {
   if (err instanceof SignatureError) return renderSignatureError(err, accept)
   if (err instanceof RequirementError) {
+    if (err.pending !== undefined) return renderPending(err, err.pending)
     const headers: Record<string, string> = { 'aauth-requirement': requirementHeader(err.requirement, err.resourceToken) }
     if (err.unsigned) {
       headers['accept-signature-scheme'] = accept.schemes
@@ -137,6 +145,27 @@ function renderSignatureError(err: SignatureError, accept: AcceptHeaders): Local
   return r
 }
 
+/**
+ * The deferred form of a requirement (AAuth -11 §6.5.1): `202`, the same `AAuth-Requirement`,
+ * `Location` (the pending URL), `Retry-After`, `Cache-Control: no-store`, `{"status":"pending"}`.
+ */
+function renderPending(err: RequirementError, pending: { location: string; retryAfterSeconds: number }): LocalReply {
+  return {
+    status: 202,
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      location: pending.location,
+      'retry-after': String(pending.retryAfterSeconds),
+      'aauth-requirement': requirementHeader(err.requirement, err.resourceToken),
+    },
+    body: { status: 'pending' },
+    decision: 'challenge',
+    reason: err.reason,
+    logDetail: err.message,
+  }
+}
+
 /** `AAuth-Requirement` is an RFC 8941 Dictionary; its data are parameters on `requirement`. */
 function requirementHeader(requirement: Requirement, resourceToken?: string): string {
   const params = new Map<string, string>()
@@ -153,7 +182,7 @@ function reply(
   decision: Decision,
   reason: ReasonCode,
   extensions: Record<string, unknown> = {},
-): LocalReply {
+): LocalReply & { body: ProblemBody } {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },

@@ -28,7 +28,7 @@ export interface SizeSource {
  * revocations into the local copy, counting a request against a rate limit, and the periodic
  * health check.
  */
-export type StoreOp = 'replay' | 'revoke' | 'revocation_check' | 'revocation_sync' | 'rate_limit' | 'health'
+export type StoreOp = 'replay' | 'revoke' | 'revocation_check' | 'revocation_sync' | 'rate_limit' | 'pending' | 'health'
 
 /** Operations `store.fail_open` lets through while the store is down (`aauth_gateway_store_fail_open_total{op}`). */
 export type FailOpenOp = 'replay' | 'revocation_check' | 'rate_limit'

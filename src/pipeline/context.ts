@@ -82,6 +82,8 @@ export function createContext(
   const inbound = headers['x-request-id']
   const requestId = viaTrustedProxy && typeof inbound === 'string' && KEPT_REQUEST_ID.test(inbound) ? inbound : randomUUID()
   res.setHeader('x-request-id', requestId)
+  // -11 §11.2.5: any response may name the resource's metadata; the gateway names it on all.
+  if (snapshot.resourceLink !== undefined) res.setHeader('link', snapshot.resourceLink)
   services.metrics.arrived(res)
   return {
     req,

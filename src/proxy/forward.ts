@@ -139,6 +139,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       delete headers['ratelimit-policy']
     }
     headers['x-request-id'] = this.ours.requestId
+    // The upstream's own links are kept, the resource's metadata link added (-11 §11.2.5).
+    if (this.ours.link !== undefined) headers.link = headers.link ? `${String(headers.link)}, ${this.ours.link}` : this.ours.link
     if (this.ours.cors !== undefined) addCorsHeaders(headers, this.ours.cors)
     this.res.writeHead(statusCode, headers)
   }
@@ -177,11 +179,13 @@ class Exchange implements Dispatcher.DispatchHandler {
  */
 interface AnswerHeaders {
   requestId: string
+  /** The `aauth-resource` link (AAuth -11 §11.2.5), when the issuer can be named by one. */
+  link: string | undefined
   cors: Record<string, string> | undefined
 }
 
 function answerHeaders(ctx: RequestContext): AnswerHeaders {
-  return { requestId: ctx.requestId, cors: corsHeaders(ctx) }
+  return { requestId: ctx.requestId, link: ctx.snapshot.resourceLink, cors: corsHeaders(ctx) }
 }
 
 /**

@@ -12,6 +12,8 @@ import type { Forwarder } from './forward.js'
 import { handleRevocation } from '../resource/revocation-endpoint.js'
 import type { DocumentRoute } from '../routes/route.js'
 import { record, recordEnd } from './record.js'
+import { PENDING_PATH_PREFIX } from '../resource/deferred.js'
+import { handlePendingPoll } from '../resource/pending-poll.js'
 import { answerPreflight, corsHeaders } from './cors.js'
 
 const END_AFTER_START = 'the answer had started when this failure came; the client connection was cut'
@@ -59,6 +61,11 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
     checkMessage(ctx)
     // Browsers never sign a preflight: it is answered before the stages that verify.
     if (endpoints && answerPreflight(ctx)) return undefined
+    // A pending URL of a deferred challenge (docs/access-modes.md): answered here, never routed.
+    if (endpoints && ctx.signed.path.startsWith(PENDING_PATH_PREFIX)) {
+      await handlePendingPoll(ctx)
+      return undefined
+    }
     const entry = matchRoute(ctx)
     if (entry.kind !== 'upstream' && !endpoints) {
       throw new LocalReplyError('route_not_found', 'the resource\'s own endpoints do not upgrade to WebSocket')

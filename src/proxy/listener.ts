@@ -119,7 +119,7 @@ export function createProxyListener(holder: SnapshotHolder, services: GatewaySer
  */
 function answerRaw(socket: Socket, reply: LocalReply, requestId: string): number {
   const body = JSON.stringify(reply.body)
-  let head = `HTTP/1.1 ${reply.status} ${reply.body.title}\r\n`
+  let head = `HTTP/1.1 ${reply.status} ${'title' in reply.body ? reply.body.title : ''}\r\n`
   for (const [name, value] of Object.entries(reply.headers)) head += `${name}: ${value}\r\n`
   socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`)
   return reply.status

@@ -17,6 +17,7 @@ export async function mintResourceToken(
   presented: Identity,
   scope: readonly string[],
   now: number,
+  options: { loginHint?: string | undefined } = {},
 ): Promise<string> {
   const key = resource.signingKey
   if (!key) throw new Error('resource.signing_key is required to mint resource tokens')
@@ -41,6 +42,8 @@ export async function mintResourceToken(
   for (const copied of ['mission_s256', 'tenant'] as const) {
     if (typeof claims[copied] === 'string') payload[copied] = claims[copied]
   }
+  // Passed unchanged by the agent to its person server (-11 §6.7.1); src/resource/login-hint.ts.
+  if (options.loginHint !== undefined) payload.login_hint = options.loginHint
   return new SignJWT(payload)
     .setProtectedHeader({ alg: key.alg, typ: 'aa-resource+jwt', kid: key.kid })
     .setJti(randomUUID())

@@ -9,4 +9,8 @@ export interface ResourceSettings extends ResourceConfigView {
   readonly scopes: Readonly<Record<string, string>>
   readonly signingKey: ResourceKey | undefined
   readonly accessServer: string | undefined
+  /** `resource.name`, `resource.description`, `resource.authorization_endpoint` (metadata only). */
+  readonly name?: string
+  readonly description?: string
+  readonly authorizationEndpoint?: string
 }

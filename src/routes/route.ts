@@ -29,6 +29,8 @@ export interface CompiledRoute extends Matchable {
   readonly rateLimit: CompiledRateLimit | undefined
   /** The browser origins this route answers CORS for, when it has `cors` (src/proxy/cors.ts). */
   readonly cors: RouteCors | undefined
+  /** `deferred`: the 202 form of `requirement=auth-token` for agents that ask to wait (docs/access-modes.md). */
+  readonly deferred?: boolean
 }
 
 /** A route's rate limit, compiled: its expression, and its `RateLimit-Policy` value built once. */

@@ -38,6 +38,8 @@ export function failOpen(store: StateStore, onFailOpen: (op: FailOpenOp) => void
       hit: (key, limit, windowSeconds) =>
         recover<RateDecision>(store.rates.hit(key, limit, windowSeconds), 'rate_limit', { allowed: true, remaining: limit, resetSeconds: windowSeconds, failedOpen: true }),
     },
+    // A pending request is not a check that can be skipped: a store that is down answers 503.
+    ...(store.pending === undefined ? {} : { pending: store.pending }),
     get up() {
       return store.up
     },

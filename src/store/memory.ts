@@ -1,5 +1,5 @@
 import { MemoryKeyStore } from '../replay/store.js'
-import type { RateCounter, RateDecision, StateStore } from './types.js'
+import type { RateCounter, RateDecision, StateStore, ValueStore } from './types.js'
 
 /** Bounds of the in-memory store, from `signatures.replay` and `signatures.revocation`. */
 export interface MemoryStoreBounds {
@@ -16,15 +16,18 @@ export class MemoryStateStore implements StateStore {
   readonly replay: MemoryKeyStore
   readonly revoked: MemoryKeyStore
   readonly rates = new MemoryRateCounter()
+  readonly pending: MemoryValueStore
   readonly up = true
 
   constructor(bounds: MemoryStoreBounds) {
+    // Pending requests are made only for verified person or auth tokens; bounded as replay is.
+    this.pending = new MemoryValueStore(bounds.replayMaxEntries)
     this.replay = new MemoryKeyStore({ maxEntries: bounds.replayMaxEntries })
     this.revoked = new MemoryKeyStore({ maxEntries: bounds.revocationMaxEntries, maxPerGroup: bounds.revocationMaxPerIssuer })
   }
 
   sizes(): Readonly<Record<string, number>> {
-    return { replay: this.replay.size, revocation: this.revoked.size, rate_limit: this.rates.size }
+    return { replay: this.replay.size, revocation: this.revoked.size, rate_limit: this.rates.size, pending: this.pending.size }
   }
 
   close(): Promise<void> {
@@ -77,5 +80,41 @@ export class MemoryRateCounter implements RateCounter {
   private sweep(now: number): void {
     for (const [key, w] of this.windows) if (w.endsAt <= now) this.windows.delete(key)
     this.nextSweep = now + 1000
+  }
+}
+
+/**
+ * Values with a lifetime, at most `maxEntries` of them: when full, expired values are swept and,
+ * if none were, the value is not kept (a pending request then simply cannot be resumed, and
+ * its agent retries the call, as after a `401`). Never evicts a live value.
+ */
+export class MemoryValueStore implements ValueStore {
+  private readonly values = new Map<string, { value: string; expiresAt: number }>()
+
+  constructor(
+    private readonly maxEntries: number,
+    /** Milliseconds on a monotonic clock; injected by tests of expiry. */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  put(key: string, value: string, ttlSeconds: number): void {
+    const now = this.now()
+    if (!this.values.has(key) && this.values.size >= this.maxEntries) {
+      for (const [k, v] of this.values) if (v.expiresAt <= now) this.values.delete(k)
+      if (this.values.size >= this.maxEntries) return
+    }
+    this.values.set(key, { value, expiresAt: now + ttlSeconds * 1000 })
+  }
+
+  get(key: string): string | undefined {
+    const entry = this.values.get(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt > this.now()) return entry.value
+    this.values.delete(key)
+    return undefined
+  }
+
+  get size(): number {
+    return this.values.size
   }
 }

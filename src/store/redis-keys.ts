@@ -33,6 +33,11 @@ export class KeyLayout {
     return `${this.prefix}revocations:${issuer}`
   }
 
+  /** A pending deferred request or its retained result (src/resource/deferred.ts). */
+  pending(key: string): string {
+    return `${this.prefix}pending:${key}`
+  }
+
   /**
    * A rate-limit counter. The key names an agent, a key thumbprint or an address; it is hashed
    * so that Redis holds no identity in clear and every key has the same short length.

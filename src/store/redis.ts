@@ -8,7 +8,7 @@ import { connectRedis, describeRedisUrl } from './redis-client.js'
 import { KeyLayout } from './redis-keys.js'
 import { RedisRevocations, type Guard, type RevocationBounds, type RevocationCommands } from './redis-revocations.js'
 import { RATE_HIT, REVOCATIONS, REVOKE } from './redis-scripts.js'
-import type { RateCounter, RateDecision, StateStore } from './types.js'
+import type { RateCounter, RateDecision, StateStore, ValueStore } from './types.js'
 
 
 /** What the store reports, wired to metrics and stderr by the gateway. */
@@ -62,6 +62,7 @@ export class RedisStateStore implements StateStore {
   readonly replay: ExpiringKeyStore
   readonly revoked: RedisRevocations
   readonly rates: RateCounter
+  readonly pending: ValueStore
   private readonly client: ScriptedRedis
   private readonly sub: Redis
   private readonly keys: KeyLayout
@@ -95,6 +96,10 @@ export class RedisStateStore implements StateStore {
     this.rates = {
       hit: (key, limit, windowSeconds) =>
         guard('rate_limit', this.client.aauthRate(this.keys.rate(key), windowSeconds * 1000)).then(([count, msLeft]) => decision(count, limit, msLeft)),
+    }
+    this.pending = {
+      put: (key, value, ttlSeconds) => guard('pending', this.client.set(this.keys.pending(key), value, 'EX', Math.max(1, Math.ceil(ttlSeconds)))).then(() => undefined),
+      get: (key) => guard('pending', this.client.get(this.keys.pending(key))).then((v) => v ?? undefined),
     }
   }
 

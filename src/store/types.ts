@@ -16,6 +16,13 @@ export interface RateDecision {
   readonly failedOpen?: true
 }
 
+/** Values that expire: what a pending deferred request and its retained result need. */
+export interface ValueStore {
+  put(key: string, value: string, ttlSeconds: number): void | Promise<void>
+  /** The value, or `undefined` when there is none or it expired. */
+  get(key: string): string | undefined | Promise<string | undefined>
+}
+
 /** Counts requests per key in fixed windows; atomic, so concurrent callers never over-admit. */
 export interface RateCounter {
   hit(key: string, limit: number, windowSeconds: number): RateDecision | Promise<RateDecision>
@@ -30,6 +37,12 @@ export interface StateStore {
   readonly replay: ExpiringKeyStore
   readonly revoked: ExpiringKeyStore
   readonly rates: RateCounter
+  /**
+   * Pending deferred requests (AAuth -11 §6.5.1, src/resource/deferred.ts), where the store
+   * can hold values: memory and Redis. Absent (the worker IPC client), the gateway answers
+   * with the `401` form instead of `202`.
+   */
+  readonly pending?: ValueStore
   /**
    * False while the store cannot be reached (`/readyz` answers 503, `aauth_gateway_store_up` 0).
    * An operation on a store that is down throws `StoreUnavailableError` (503 `store_unavailable`).

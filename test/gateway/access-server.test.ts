@@ -32,7 +32,7 @@ describe('four-party authorization: resource.access_server', () => {
   before(async () => {
     world = await startTestWorld(
       ({ issuers: [ps, as], backend }) => ({
-        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, access_server: as?.origin },
+        resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, access_server: as?.origin, scopes: { 'data.read': 'Read data', 'data.write': 'Write data' } },
         trust: { person_servers: [ps?.origin], access_servers: [as?.origin], insecure_issuers: [ps?.origin, as?.origin] },
         routes: [
           { name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] },

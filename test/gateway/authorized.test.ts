@@ -52,7 +52,7 @@ describe('three-party authorization with @hellocoop/mockin as the person server'
     gw = await startTestGateway(
       {
         listen: `127.0.0.1:${port}`,
-        resource: { issuer: resource, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
+        resource: { issuer: resource, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data', 'data.write': 'Write data' } },
         trust: {
           agent_providers: [agent.origin],
           person_servers: [mockin.origin],
@@ -199,7 +199,7 @@ describe('three-party authorization with @hellocoop/mockin as the person server'
     assert.equal(metadata.jwks_uri, `${resource}/.well-known/aauth-resource-jwks.json`)
     assert.equal(metadata.revocation_endpoint, `${resource}/aauth/revocation`)
     assert.equal(metadata.signature_window, 60)
-    assert.deepEqual(metadata.scope_descriptions, { 'data.read': 'Read data' })
+    assert.deepEqual(metadata.scope_descriptions, { 'data.read': 'Read data', 'data.write': 'Write data' })
     const jwks = (await (await fetch(metadata.jwks_uri as string)).json()) as { keys: Record<string, unknown>[] }
     assert.equal(jwks.keys.length, 1)
     const [key] = jwks.keys

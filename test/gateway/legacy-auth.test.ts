@@ -32,7 +32,7 @@ describe('January-2026 auth tokens (typ auth+jwt, signatures.legacy)', () => {
     issuer.jwks = { kind: 'no-alg' }
     backend = await startBackend()
     const config = (legacy: boolean): Record<string, unknown> => ({
-      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
       trust: { access_servers: [issuer.origin], insecure_issuers: [issuer.origin] },
       signatures: { legacy },
       policies: 'policies',

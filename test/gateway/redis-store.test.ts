@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose'
 import { signRequest } from '../../src/devkit/sign.js'
 import { assertProblemAnswer, assertRateLimit, metricValue, readyz } from '../helpers/admin.js'
 import { startAgentServer, type AgentServer } from '../../src/devkit/agent-server.js'
-import { RESOURCE_KEY_FILE, callWithToken, mintAuthToken, resourceKeyFile } from '../helpers/authorization.js'
+import { RESOURCE_KEY_FILE, callWithToken, mintAuthToken, mintPersonToken, resourceKeyFile } from '../helpers/authorization.js'
 import { startBackend, type Backend } from '../../src/devkit/backend.js'
 import { eventually } from '../helpers/eventually.js'
 import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
@@ -20,7 +20,12 @@ function routes(upstream: string, authorized = false): Record<string, unknown>[]
     { name: 'public', match: { path_prefix: '/public' }, upstream, access: 'open' },
     { name: 'data', match: { path_prefix: '/data' }, upstream, access: 'pseudonymous' },
     { name: 'limited', match: { path_prefix: '/limited' }, upstream, access: 'pseudonymous', rate_limit: { requests: 4, per: 60 } },
-    ...(authorized ? [{ name: 'authz', match: { path_prefix: '/authz' }, upstream, access: 'authorized', scopes: ['data.read'] }] : []),
+    ...(authorized
+      ? [
+          { name: 'authz', match: { path_prefix: '/authz' }, upstream, access: 'authorized', scopes: ['data.read'] },
+          { name: 'held', match: { path_prefix: '/held' }, upstream, access: 'auth-token', scopes: ['data.read'], deferred: true },
+        ]
+      : []),
   ]
 }
 
@@ -42,7 +47,7 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
   before(async () => {
     ;[redis, backend, ps] = await Promise.all([startRedis(), startBackend(), startAgentServer()])
     const config = {
-      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
       trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
       store: { type: 'redis', url: redis.url, key_prefix: 'two:' },
       routes: routes(backend.url, true),
@@ -98,6 +103,25 @@ describe('two gateways sharing one Redis (store.type: redis)', () => {
     )
     t.diagnostic(`revocation at A refused at B after ${(performance.now() - started).toFixed(1)} ms (including one request to B)`)
     assert.equal(last?.status, 401)
+  })
+
+  test('a request held by A (202, AAuth -11 §6.5.1) is completed by a poll to B, once', async () => {
+    const signed = (target: string, token: string, extra: Record<string, string> = {}): Record<string, string> => ({
+      ...extra,
+      ...signRequest({ method: 'GET', authority: AUTHORITY, target, headers: extra }, key, { signatureKey: `jwt;jwt="${token}"` }),
+    })
+    const target = `/held/${++sequence}`
+    const held = await send(a, target, { headers: signed(target, await mintPersonToken(ps, RESOURCE, key), { prefer: 'respond-async' }) })
+    assert.equal(held.status, 202, held.text)
+    const location = held.headers.get('location') ?? ''
+    const before = backend.received.length
+    const auth = await mintAuthToken(ps, RESOURCE, key)
+    const done = await send(b, location, { headers: signed(location, auth) })
+    assert.equal(done.status, 200, done.text)
+    assert.equal(backend.received.length, before + 1)
+    assert.equal(backend.last().url, target)
+    const other = await send(a, location, { headers: signed(location, await mintAuthToken(ps, RESOURCE, key)) })
+    assert.equal(other.status, 410, 'A sees the completion B kept')
   })
 
   test('a rate limit is shared by A and B, with RateLimit-Policy and RateLimit on every counted answer', async () => {

@@ -41,7 +41,7 @@ function assertRetryAfter(res: Answer, atMost: number): void {
 function startWorld(issuers: number, revocation: Record<string, number>): Promise<TestWorld> {
   return startTestWorld(
     ({ issuers: servers, backend }) => ({
-      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+      resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
       trust: { person_servers: servers.map((s) => s.origin), insecure_issuers: servers.map((s) => s.origin) },
       signatures: { window: WINDOW, revocation },
       routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],

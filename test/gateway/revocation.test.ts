@@ -37,7 +37,7 @@ describe('the revocation endpoint (AAuth -11 §11.12)', () => {
       ({ issuers, backend }) => {
         const [a, p, other, s] = issuers.map((i) => i.origin)
         return {
-          resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE },
+          resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
           trust: { agent_providers: [a], person_servers: [p, other], insecure_issuers: [a, p, other, s] },
           routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],
         }
