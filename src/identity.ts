@@ -23,7 +23,7 @@ export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 /** What a request proved: `none` when unsigned. */
 export type IdentityLevel = 'none' | 'pseudonymous' | 'identified' | 'authorized'
 
-export type SchemeName = 'hwk' | 'jwt' | 'jwks_uri' | 'jwks'
+export type SchemeName = 'hwk' | 'jkt-jwt' | 'jwt' | 'jwks_uri' | 'jwks' | 'self-jwt' | 'x509'
 
 export interface Identity {
   level: IdentityLevel

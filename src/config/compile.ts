@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os'
+import type { X509Certificate } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
+import { loadX509Anchors } from '../keys/x509-anchors.js'
 import { ConfigError, type ConfigProblem } from '../errors.js'
 import type { AcceptHeaders } from '../http/render.js'
 import { RouteTable } from '../routes/match.js'
@@ -119,6 +121,11 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       })
     : undefined
 
+  const x509Anchors = await loadX509Anchors(config.trust.x509_anchors.map((f) => resolve(base, f))).catch((err: unknown) => {
+    problems.push({ file, line: lineOf(['trust', 'x509_anchors']), key: 'trust.x509_anchors', message: (err as Error).message })
+    return []
+  })
+
   const problem = (path: (string | number)[], message: string): void => {
     problems.push({ file, line: lineOf(path), key: path.join('.'), message })
   }
@@ -127,6 +134,9 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
       compileKeyExpression(source, { file, line: lineOf(path), key: path.join('.') }, problems),
     ),
   )
+  if (config.signatures.schemes.includes('x509') && config.trust.x509_anchors.length === 0) {
+    problem(['signatures', 'schemes'], 'x509 needs trust.x509_anchors: without a CA to chain to, no certificate could be accepted')
+  }
   const names = new Set<string>()
   config.routes.forEach((r, i) => {
     if (names.has(r.name)) problem(['routes', i, 'name'], `duplicate route name "${r.name}"`)
@@ -151,7 +161,7 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   })
   if (problems.length > 0) throw new ConfigError(problems)
 
-  const resource = resourceSettings(config, signingKey, grant)
+  const resource = resourceSettings(config, signingKey, x509Anchors, grant)
   return deepFreeze({
     file,
     listen: parseAddress(config.listen),
@@ -246,7 +256,12 @@ function compileRoute(
   }
 }
 
-function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undefined, grant: CompiledPolicy | undefined): ResourceSettings {
+function resourceSettings(
+  config: GatewayConfig,
+  signingKey: ResourceKey | undefined,
+  x509Anchors: readonly X509Certificate[],
+  grant: CompiledPolicy | undefined,
+): ResourceSettings {
   const authorization = config.resource.authorization
   const issuer = config.resource.issuer.replace(/\/+$/, '')
   return {
@@ -255,6 +270,7 @@ function resourceSettings(config: GatewayConfig, signingKey: ResourceKey | undef
     trust: config.trust,
     signatures: config.signatures,
     limits: config.limits,
+    x509Anchors,
     scopes: config.resource.scopes,
     signingKey,
     accessServer: config.resource.access_server,

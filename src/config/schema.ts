@@ -23,7 +23,7 @@ const seconds = z.number().int().positive()
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'expected an IPv4 or IPv6 address or CIDR, such as "10.0.0.0/8" or "fd00::/8"')
 
-export const SCHEMES = ['jwt', 'jwks_uri', 'jwks', 'hwk'] as const
+export const SCHEMES = ['jwt', 'jwks_uri', 'jwks', 'hwk', 'jkt-jwt', 'self-jwt', 'x509'] as const
 export const ALGORITHMS = ['Ed25519', 'ES256'] as const
 
 const resource = z
@@ -77,6 +77,8 @@ const trust = z
     insecure_issuers: z.array(origin).default([]),
     /** CIDRs (or addresses) of load balancers whose X-Forwarded-* and X-Request-Id are kept. */
     proxies: z.array(cidr).default([]),
+    /** PEM files of the CA certificates an `x509` chain must reach (docs/configuration.md). */
+    x509_anchors: z.array(z.string().min(1)).default([]),
   })
   .strict()
 

@@ -17,6 +17,8 @@ export interface ConfigSources {
   readonly policiesDir: string | undefined
   /** Absolute path of `resource.signing_key`, when the config names one. */
   readonly signingKeyFile: string | undefined
+  /** Absolute paths of `trust.x509_anchors`. */
+  readonly x509AnchorFiles: readonly string[]
 }
 
 /**
@@ -32,15 +34,16 @@ export function configSources(configFile: string, env: NodeJS.ProcessEnv, fallba
       configFile: file,
       policiesDir: config.policies === undefined ? undefined : resolve(base, config.policies),
       signingKeyFile: config.resource.signing_key === undefined ? undefined : resolve(base, config.resource.signing_key),
+      x509AnchorFiles: config.trust.x509_anchors.map((f) => resolve(base, f)),
     }
   } catch {
-    return { configFile: file, policiesDir: fallback?.policiesDir, signingKeyFile: fallback?.signingKeyFile }
+    return { configFile: file, policiesDir: fallback?.policiesDir, signingKeyFile: fallback?.signingKeyFile, x509AnchorFiles: fallback?.x509AnchorFiles ?? [] }
   }
 }
 
 /**
  * A SHA-256 over the content of every file a build reads: the config file, the policy files
- * (chosen as the policy loader chooses them) and the signing key. Equal fingerprints mean a
+ * (chosen as the policy loader chooses them), the signing key and the x509 anchors. Equal fingerprints mean a
  * build would read the same bytes, so a file event that changed nothing (a `touch`, a
  * ConfigMap swap to identical content, the deletion of an old ConfigMap directory) does not
  * reload. Content rather than mtime and size: an edit within the clock's resolution that
@@ -59,6 +62,7 @@ export function fingerprint(sources: ConfigSources): string {
   }
   add('config', sources.configFile)
   if (sources.signingKeyFile !== undefined) add('signing_key', sources.signingKeyFile)
+  for (const file of sources.x509AnchorFiles) add('x509_anchor', file)
   if (sources.policiesDir !== undefined) {
     let names: string[]
     try {

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto'
 import type { LimitsConfig, SignaturesConfig, TrustConfig } from './schema.js'
 
 /**
@@ -12,4 +13,6 @@ export interface ResourceConfigView {
   readonly trust: Readonly<TrustConfig>
   readonly signatures: Readonly<SignaturesConfig>
   readonly limits: Readonly<LimitsConfig>
+  /** The CA certificates of `trust.x509_anchors`, read at load (the `x509` scheme). */
+  readonly x509Anchors: readonly X509Certificate[]
 }

@@ -6,7 +6,7 @@ import type { ConfigSources } from './sources.js'
  * The directories whose changes can alter what a reload reads. Deployments replace files rather
  * than edit them (docs/operations.md), so a file is watched through its directory, and a
  * directory through itself and its parent:
- *  - the directory holding the config entry (and the signing key's): a temp file renamed over
+ *  - the directory holding the config entry (and the signing key's, and each x509 anchor's): a temp file renamed over
  *    it, or a ConfigMap's `..data` symlink renamed over, is an event here;
  *  - the directory the entry resolves to, when it is a symlink elsewhere (edits made there);
  *  - the policy directory, for edits inside it (a symlink to it is followed, so this is the
@@ -15,7 +15,7 @@ import type { ConfigSources } from './sources.js'
  */
 export function watchedDirectories(sources: ConfigSources): string[] {
   const dirs = new Set<string>()
-  for (const file of [sources.configFile, sources.signingKeyFile]) {
+  for (const file of [sources.configFile, sources.signingKeyFile, ...sources.x509AnchorFiles]) {
     if (file === undefined) continue
     dirs.add(dirname(file))
     const real = realpathOrUndefined(file)

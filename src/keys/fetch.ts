@@ -31,12 +31,16 @@ export interface FetchRequest {
   policy: FetchPolicy
   /** Validator from an earlier response: sends `If-None-Match`, and a 304 comes back as such. */
   etag?: string | undefined
+  /** Return the body as bytes (`bytes`) instead of a JSON object: the `x509` PEM chain. */
+  raw?: boolean
 }
 
 export interface FetchResponse {
   status: 200 | 304
   /** The JSON object (200 only). */
   body: Readonly<Record<string, unknown>> | undefined
+  /** The body as received (200 with `raw` only). */
+  bytes?: Buffer
   /** The response headers caching reads. */
   headers: { cacheControl?: string; expires?: string; date?: string; etag?: string }
 }
@@ -97,7 +101,8 @@ function getOnce(url: URL, request: FetchRequest, signal: AbortSignal): Promise<
   if (!allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) {
     return Promise.reject(new FetchError('address', 'refused address'))
   }
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'aauth-gateway' }
+  const accept = request.raw === true ? 'application/pem-certificate-chain' : 'application/json'
+  const headers: Record<string, string> = { accept, 'user-agent': 'aauth-gateway' }
   if (request.etag !== undefined) headers['if-none-match'] = request.etag
   const client = url.protocol === 'https:' ? https : http
   return new Promise((resolve, reject) => {
@@ -132,6 +137,7 @@ async function readResponse(res: IncomingMessage, request: FetchRequest, signal:
     throw new FetchError('status', `HTTP ${status}`)
   }
   const body = await readCapped(res, request.policy.maxBytes, signal)
+  if (request.raw === true) return { status: 200, body: undefined, bytes: body, headers }
   return { status: 200, body: parseObject(body), headers }
 }
 

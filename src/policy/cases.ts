@@ -21,7 +21,7 @@ import { inLineOrder, keyLine, readYamlFile, ZOD_PARSE, zodProblems, type YamlDo
  *           agent: https://agent.supply-chain.com
  *           agent_delegate: revoked-7
  *           level: identified       # none | pseudonymous | identified | authorized
- *           scheme: jwt             # "" | hwk | jwt | jwks_uri | jwks
+ *           scheme: jwt             # "" | hwk | jkt-jwt | jwt | jwks_uri | jwks | self-jwt | x509
  *           scope: [data.read]
  *           delegation: [{ sub: delegate-1 }]
  *           jwt_claims: { exp: 1900000000 }
@@ -37,7 +37,7 @@ const DECISION_REASONS = ['allowed', 'deny_matched', 'require_failed', 'no_allow
 
 const identitySchema = z.strictObject({
   level: z.enum(['none', 'pseudonymous', 'identified', 'authorized']).default('none'),
-  scheme: z.enum(['', 'hwk', 'jwt', 'jwks_uri', 'jwks']).default(''),
+  scheme: z.enum(['', 'hwk', 'jkt-jwt', 'jwt', 'jwks_uri', 'jwks', 'self-jwt', 'x509']).default(''),
   token_type: z.string().default(''),
   agent: z.string().default(''),
   agent_delegate: z.string().default(''),

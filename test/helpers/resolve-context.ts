@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto'
 import { configSchema } from '../../src/config/schema.js'
 import type { ResourceConfigView } from '../../src/config/view.js'
 import { createKeyServices, type KeyServicesOptions } from '../../src/keys/services.js'
@@ -12,6 +13,8 @@ export function resourceConfig(sections: {
   trust?: Record<string, unknown>
   signatures?: Record<string, unknown>
   limits?: Record<string, unknown>
+  /** The parsed `trust.x509_anchors`. */
+  x509Anchors?: readonly X509Certificate[]
 } = {}): ResourceConfigView {
   const parsed = configSchema.parse({
     resource: { issuer: sections.issuer ?? 'https://resource.test' },
@@ -25,6 +28,7 @@ export function resourceConfig(sections: {
     trust: parsed.trust,
     signatures: parsed.signatures,
     limits: parsed.limits,
+    x509Anchors: sections.x509Anchors ?? [],
   })
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { after, before, describe, test } from 'node:test'
+import { calculateJwkThumbprint } from 'jose'
 import { SignatureError, type SignatureErrorCode } from '../../src/errors.js'
 import { resolveKey } from '../../src/keys/resolve.js'
 import type { ResolveContext } from '../../src/keys/types.js'
@@ -7,6 +8,10 @@ import type { SignatureKeyMember } from '../../src/signature/types.js'
 import { type AgentServer, startAgentServer } from '../../src/devkit/agent-server.js'
 import { resolveContext, resourceConfig } from '../helpers/resolve-context.js'
 import { newKey } from '../../src/devkit/keys.js'
+import { createHash, X509Certificate } from 'node:crypto'
+import { join } from 'node:path'
+import { loadX509Anchors } from '../../src/keys/x509-anchors.js'
+import { jktJwt, startPemServer, X509_FIXTURES, x509Fixture, type PemServer } from '../helpers/scheme-tokens.js'
 
 let agent: AgentServer
 let ctx: ResolveContext
@@ -119,4 +124,144 @@ test('jwt without a jwt parameter is invalid_signature (aauth-go signature-key v
   await refuses(member('jwt', {}), 'invalid_signature')
   await refuses(member('jwt', { jwt: true }), 'invalid_signature')
   await refuses(member('jwt', { jwt: 'x' }), 'invalid_jwt')
+})
+
+describe('jkt-jwt (Signature-Key -09 §3.5)', () => {
+  const jktCtx = (): ResolveContext => context({ schemes: ['jkt-jwt'] })
+  const enclave = newKey('ES256')
+  const delegate = newKey('Ed25519')
+  const jkt = (jwt: string): SignatureKeyMember => member('jkt-jwt', { jwt })
+
+  test('resolves cnf.jwk, pseudonymously, with the recomputed iss URN as the agent', async () => {
+    for (const typ of ['jkt-s256+jwt', 'jkt-s512+jwt']) {
+      const resolved = await resolveKey(jkt(await jktJwt(enclave, delegate.publicJwk, { typ })), jktCtx())
+      assert.equal(resolved.key.thumbprint, (await resolveKey(member('hwk', { ...delegate.publicJwk }), context())).key.thumbprint)
+      assert.equal(resolved.identity.level, 'pseudonymous')
+      assert.equal(resolved.identity.scheme, 'jkt-jwt')
+      assert.equal(resolved.identity.tokenType, typ)
+      assert.match(resolved.identity.agent, typ === 'jkt-s256+jwt' ? /^urn:jkt:sha-256:[\w-]{43}$/ : /^urn:jkt:sha-512:[\w-]{86}$/)
+    }
+  })
+
+  test('refusals carry the draft codes', async () => {
+    const c = jktCtx()
+    const now = Math.floor(Date.now() / 1000)
+    const other = newKey('ES256')
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'aa-agent+jwt' })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'jkt-s384+jwt' })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { iss: 'urn:jkt:sha-256:AAAA' } })), 'invalid_jwt', c)
+    // iss of the s256 thumbprint under the s512 typ: the typ and the prefix must agree
+    const s256Iss = `urn:jkt:sha-256:${await calculateJwkThumbprint(enclave.publicJwk, 'sha256')}`
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { typ: 'jkt-s512+jwt', claims: { iss: s256Iss } })), 'invalid_jwt', c)
+    // the header jwk is not the key that signed
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { header: { jwk: other.publicJwk } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { header: { jwk: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { now: now - 7200 })), 'expired_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { now: now + 600 })), 'clock_skew', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { iat: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk, { claims: { cnf: undefined } })), 'invalid_jwt', c)
+    await refuses(jkt(await jktJwt(enclave, { ...delegate.publicJwk, alg: 'EdDSA' } as never)), 'unsupported_algorithm', c)
+    await refuses(jkt(await jktJwt(enclave, { ...delegate.publicJwk, d: delegate.privateJwk.d } as never)), 'invalid_key', c)
+    await refuses(jkt('not.a.jwt!'), 'invalid_jwt', c)
+    await refuses(member('jkt-jwt', {}), 'invalid_key', c)
+    await refuses(jkt(await jktJwt(enclave, delegate.publicJwk)), 'unsupported_scheme', context({ schemes: ['hwk'] }))
+  })
+})
+
+describe('self-jwt (Signature-Key -09 §3.9)', () => {
+  const selfCtx = (): ResolveContext => context({ schemes: ['self-jwt'] })
+  const self = (jwt: string): SignatureKeyMember => member('self-jwt', { jwt })
+  const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => {
+    const now = Math.floor(Date.now() / 1000)
+    return { iss: agent.origin, dwk: 'aauth-agent.json', iat: now, exp: now + 300, ...extra }
+  }
+
+  test('the issuer key that signed the JWT is the request key; the issuer is identified', async () => {
+    const resolved = await resolveKey(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), selfCtx())
+    assert.equal(resolved.key.thumbprint, await calculateJwkThumbprint(agent.keys.at(-1)!.publicJwk))
+    assert.equal(resolved.identity.level, 'identified')
+    assert.equal(resolved.identity.scheme, 'self-jwt')
+    assert.equal(resolved.identity.agent, agent.origin)
+    assert.equal(resolved.identity.tokenType, 'aa-event+jwt')
+  })
+
+  test('refusals carry the draft codes', async () => {
+    const c = selfCtx()
+    const now = Math.floor(Date.now() / 1000)
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-agent+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { typ: 'jkt-s256+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { header: { typ: undefined } })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ exp: now - 10 }), { typ: 'aa-event+jwt' })), 'expired_jwt', c)
+    await refuses(self(await agent.mint(claims({ exp: undefined }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ dwk: undefined }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ cnf: { jwk: newKey().publicJwk } }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ aud: 'https://elsewhere.test' }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims({ iss: 'https://evil.test' }), { typ: 'aa-event+jwt' })), 'invalid_jwt', c)
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt', kid: 'nope' })), 'unknown_key', c)
+    // signed by a key the issuer does not publish, under a published kid
+    const stranger = { ...newKey('Ed25519'), kid: agent.keys.at(-1)!.kid }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt', key: stranger })), 'invalid_jwt', c)
+    agent.metadata = { issuer: 'https://other.test' }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), 'issuer_mismatch', selfCtx())
+    agent.metadata = { issuer: undefined }
+    await refuses(self(await agent.mint(claims(), { typ: 'aa-event+jwt' })), 'issuer_missing', selfCtx())
+    agent.metadata = {}
+    await refuses(self('a.b'), 'invalid_jwt', c)
+  })
+})
+
+describe('x509 (Signature-Key -09 §3.10)', () => {
+  let pem: PemServer
+  let anchors: X509Certificate[]
+  before(async () => {
+    pem = await startPemServer()
+    anchors = await loadX509Anchors([join(X509_FIXTURES, 'root.pem')])
+  })
+  after(() => pem.close())
+
+  const x509Ctx = (now?: () => number, withAnchors = true): ResolveContext =>
+    resolveContext(resourceConfig({
+      trust: { insecure_issuers: [pem.origin] },
+      signatures: { schemes: ['x509'] },
+      x509Anchors: withAnchors ? anchors : [],
+    }), now === undefined ? {} : { now })
+  /** The member as the parser hands it over: x5t a Byte Sequence, so base64. */
+  const x509 = (chain: string, x5tOf = chain): SignatureKeyMember => {
+    const x5t = createHash('sha256').update(new X509Certificate(x509Fixture(x5tOf)).raw).digest('base64')
+    return member('x509', { x5u: `${pem.origin}/${chain}`, x5t })
+  }
+
+  test('a chain to a configured anchor resolves the leaf key; the subject is identified', async () => {
+    for (const [chain, alg] of [['ed25519-chain.pem', 'Ed25519'], ['p256-chain.pem', 'ES256']] as const) {
+      const resolved = await resolveKey(x509(chain), x509Ctx())
+      assert.equal(resolved.key.alg, alg)
+      assert.equal(resolved.identity.level, 'identified')
+      assert.equal(resolved.identity.scheme, 'x509')
+      assert.match(resolved.identity.agent, /^CN=(ed25519|p256)\.agent\.test, O=Test Agents$/)
+    }
+  })
+
+  test('refusals: expired or not yet valid (the injected clock), untrusted, x5t mismatch, broken, usage, malformed', async () => {
+    const leaf = new X509Certificate(x509Fixture('ed25519.pem'))
+    const after = Date.parse(leaf.validTo) / 1000 + 1
+    const before = Date.parse(leaf.validFrom) / 1000 - 1
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(() => after))
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(() => before))
+    await refuses(x509('untrusted-chain.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519-chain.pem', 'p256.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519.pem'), 'invalid_key', x509Ctx()) // the intermediate is missing
+    await refuses(x509('server-only-chain.pem'), 'invalid_key', x509Ctx())
+    await refuses(x509('ed25519-chain.pem'), 'invalid_key', x509Ctx(undefined, false))
+    await refuses(x509('nothing-here.pem', 'ed25519.pem'), 'invalid_key', x509Ctx())
+    await refuses(member('x509', { x5u: `${pem.origin}/ed25519-chain.pem`, x5t: 'AAAA' }), 'invalid_key', x509Ctx())
+    await refuses(member('x509', { x5u: `${pem.origin}/ed25519-chain.pem` }), 'invalid_key', x509Ctx())
+    // the chain is fetched only from https or an insecure_issuers origin
+    await refuses(member('x509', { x5u: 'http://127.0.0.2:1/c.pem', x5t: createHash('sha256').update('x').digest('base64') }), 'invalid_key', x509Ctx())
+  })
+
+  test('trust.x509_anchors must name readable CA certificates', async () => {
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'ed25519.pem')]), /is not a CA certificate/)
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'ed25519.key')]), /no PEM certificate/)
+    await assert.rejects(loadX509Anchors([join(X509_FIXTURES, 'missing.pem')]), /cannot read/)
+  })
 })

@@ -5,8 +5,8 @@ import type { KeyResolver } from '../types.js'
 import { schemeIdentity } from './identity.js'
 import { isLegacy, requiredParam } from './params.js'
 
-/** The trust list for each metadata document a server may sign under (AAuth -11 §11.2). */
-const ROLE_BY_DOCUMENT: Readonly<Record<string, TrustList>> = {
+/** The trust list for each metadata document a server may sign under (AAuth -11 §11.2); `self-jwt` reads it too. */
+export const ROLE_BY_DOCUMENT: Readonly<Record<string, TrustList>> = {
   'aauth-agent.json': 'agent_providers',
   'aauth-person.json': 'person_servers',
   'aauth-access.json': 'access_servers',
