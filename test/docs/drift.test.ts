@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import ts from 'typescript'
 import type { z } from 'zod'
@@ -158,5 +158,21 @@ describe('docs drift: every name the code defines is in the docs', () => {
 
   test('the check itself reports a name that is not documented', () => {
     assert.deepEqual(undocumented(METRICS, ['aauth_gateway_requests_total', 'aauth_gateway_not_a_metric']), ['aauth_gateway_not_a_metric'])
+  })
+})
+
+// ---- file paths: what the docs tell a maintainer to open must exist -----------------------
+
+describe('every repository path the docs name exists', () => {
+  test('README.md and docs/*.md name no file or folder that is gone', () => {
+    const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+    const missing: string[] = []
+    for (const page of pages) {
+      const text = readFileSync(page, 'utf8')
+      for (const [, path] of text.matchAll(/`((?:src|test|bench|docs|deploy|config|policies)\/[A-Za-z0-9_./-]+)`/g)) {
+        if (path !== undefined && !existsSync(path.replace(/\/$/, ''))) missing.push(`${page}: ${path}`)
+      }
+    }
+    assert.deepEqual(missing, [], `paths named in the docs that do not exist:\n${missing.join('\n')}`)
   })
 })
