@@ -11,7 +11,8 @@ import { InvalidConfigError, loadConfigFile, type LoadedConfig } from './load.js
 import { loadResourceKey, type ResourceKey } from './resource-key.js'
 import type { GatewayConfig, RouteConfig, StoreConfig } from './schema.js'
 import type { ResourceSettings } from '../resource/settings.js'
-import { reservedPaths, resourceEndpoints } from '../resource/endpoints.js'
+import { PENDING_PREFIX, reservedPaths, resourceEndpoints } from '../resource/endpoints.js'
+import { prefixMatches } from '../routes/match.js'
 import { resourceLink } from '../resource/metadata.js'
 import { mintsResourceTokens } from '../resource/access-mode.js'
 import { loadPolicyDir } from '../policy/load.js'
@@ -152,11 +153,15 @@ export async function compileConfig({ file, config, lineOf }: LoadedConfig): Pro
   if (grantName !== undefined && config.resource.authorization_endpoint !== undefined) {
     problem(['resource', 'authorization_endpoint'], 'resource.authorization serves the authorization endpoint itself; drop resource.authorization_endpoint')
   }
+  const deferred = config.routes.some((r) => r.deferred === true)
   const reserved = reservedPaths(config.resource.signing_key !== undefined, grantName !== undefined)
   config.routes.forEach((r, i) => {
     const prefix = r.match.path_prefix.length > 1 ? r.match.path_prefix.replace(/\/$/, '') : r.match.path_prefix
     if (reserved.includes(prefix)) {
       problem(['routes', i, 'match', 'path_prefix'], `${prefix} is served by the gateway itself (README "Config"); this route would never see it`)
+    }
+    if (deferred && prefixMatches(PENDING_PREFIX, prefix)) {
+      problem(['routes', i, 'match', 'path_prefix'], `${PENDING_PREFIX}/ holds the pending URLs of deferred challenges (docs/access-modes.md); this route would take them`)
     }
   })
   if (problems.length > 0) throw new ConfigError(problems)

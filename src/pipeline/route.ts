@@ -3,11 +3,13 @@ import type { RequestContext } from './context.js'
 
 /**
  * Finds the routing-table entry for the request. A configured route, or the revocation
- * endpoint, becomes `ctx.route` for the stages after; a document entry is served as it is.
+ * or authorization endpoint, becomes `ctx.route` for the stages after; a document or pending
+ * entry is answered as it is.
  */
 export function matchRoute(ctx: RequestContext): RouteEntry {
   const entry = ctx.snapshot.routes.match(ctx.host, ctx.signed.path, ctx.signed.method)
-  if (entry.kind !== 'document') ctx.route = entry
+  // A pending poll finds its route in the held request (src/resource/pending-poll.ts).
+  if (entry.kind !== 'document' && entry.kind !== 'pending') ctx.route = entry
   return entry
 }
 

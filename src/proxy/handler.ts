@@ -13,7 +13,6 @@ import { handleRevocation } from '../resource/revocation-endpoint.js'
 import { handleAuthorization } from '../resource/authorization-endpoint.js'
 import type { DocumentRoute } from '../routes/route.js'
 import { record, recordEnd } from './record.js'
-import { PENDING_PATH_PREFIX } from '../resource/deferred.js'
 import { handlePendingPoll } from '../resource/pending-poll.js'
 import { answerPreflight, corsHeaders } from './cors.js'
 
@@ -62,11 +61,6 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
     checkMessage(ctx)
     // Browsers never sign a preflight: it is answered before the stages that verify.
     if (endpoints && answerPreflight(ctx)) return undefined
-    // A pending URL of a deferred challenge (docs/access-modes.md): answered here, never routed.
-    if (endpoints && ctx.signed.path.startsWith(PENDING_PATH_PREFIX)) {
-      await handlePendingPoll(ctx)
-      return undefined
-    }
     const entry = matchRoute(ctx)
     if (entry.kind !== 'upstream' && !endpoints) {
       throw new LocalReplyError('route_not_found', 'the resource\'s own endpoints do not upgrade to WebSocket')
@@ -74,6 +68,8 @@ export async function admit(ctx: RequestContext, endpoints: boolean): Promise<Co
     if (entry.kind === 'document') return serveDocument(ctx, entry)
     if (entry.kind === 'revocation') return await revoke(ctx)
     if (entry.kind === 'authorization') return await authorize(ctx)
+    // A pending URL of a deferred challenge (docs/access-modes.md): answered here, never forwarded.
+    if (entry.kind === 'pending') return void (await handlePendingPoll(ctx))
     for (const stage of routeStages) await stage(ctx)
     return entry
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { ResourceSettings } from './settings.js'
-import type { CompiledRoute, DocumentRoute, RouteEntry } from '../routes/route.js'
+import type { CompiledRoute, DocumentRoute, PendingRoute, RouteEntry } from '../routes/route.js'
+import { PENDING_PATH_PREFIX } from './deferred.js'
 import { ALWAYS_REQUIRED_COMPONENTS } from '../signature/components.js'
 import { AUTHORIZATION_PATH, RESOURCE_JWKS_PATH, RESOURCE_METADATA_PATH, REVOCATION_PATH, wellKnownDocuments } from './metadata.js'
 
@@ -23,8 +24,21 @@ export function resourceEndpoints(resource: ResourceSettings, routes: readonly C
   for (const [path, body] of wellKnownDocuments(resource, routes)) entries.push(documentRoute(path, body))
   if (resource.signingKey) entries.push(REVOCATION_ROUTE)
   if (resource.authorization) entries.push(AUTHORIZATION_ROUTE)
+  if (routes.some((r) => r.deferred)) entries.push(PENDING_ROUTE)
   return entries
 }
+
+/** The path under which deferred challenges' pending URLs live, without its trailing `/`. */
+export const PENDING_PREFIX = PENDING_PATH_PREFIX.replace(/\/$/, '')
+
+/** Every path beneath `/aauth/pending`, any method: a poll is answered here, never forwarded. */
+const PENDING_ROUTE: PendingRoute = Object.freeze({
+  kind: 'pending',
+  name: '(pending)',
+  host: undefined,
+  pathPrefix: PENDING_PREFIX,
+  methods: undefined,
+})
 
 function documentRoute(path: string, body: string): DocumentRoute {
   // GET only: another method on the path goes on to the configured routes, as before they existed.

@@ -56,11 +56,20 @@ export interface DocumentRoute extends Matchable {
 }
 
 /**
+ * The pending URLs of deferred challenges (`/aauth/pending/{id}`, docs/access-modes.md): a
+ * prefix the gateway answers itself (src/resource/pending-poll.ts) while a route is `deferred`.
+ */
+export interface PendingRoute extends Matchable {
+  readonly kind: 'pending'
+  readonly name: string
+}
+
+/**
  * One entry of the routing table: a configured route, or one of the resource's own endpoints
  * (src/resource/endpoints.ts). Both are matched by the same rules, so which one answers a path
  * is decided in one place; config compile refuses a route the endpoints would shadow.
  */
-export type RouteEntry = CompiledRoute | DocumentRoute
+export type RouteEntry = CompiledRoute | DocumentRoute | PendingRoute
 
 /**
  * A route's CORS (README "CORS"; Fetch standard §3.2 "CORS protocol"), answered by

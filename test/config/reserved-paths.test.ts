@@ -37,6 +37,20 @@ describe('routes and the resource\'s own endpoints (README "Config")', () => {
     ])
   })
 
+  test('with a deferred route, /aauth/pending/ is an entry of the table, and a route beneath it is a config error', async () => {
+    const deferred = (name: string, prefix: string): string =>
+      `  - name: ${name}\n    match: { path_prefix: "${prefix}" }\n    upstream: "http://127.0.0.1:3000"\n    access: authorized\n    deferred: true\n`
+    const { routes } = await buildSnapshot(configFile(route('all', '/') + deferred('held', '/records')))
+    assert.equal(routes.match('api.test', '/aauth/pending/abc', 'GET').kind, 'pending')
+    assert.equal(routes.match('api.test', '/aauth/pendings', 'GET').name, 'all')
+    const without = await buildSnapshot(configFile(route('all', '/')))
+    assert.equal(without.routes.match('api.test', '/aauth/pending/abc', 'GET').name, 'all', 'no deferred route, no pending entry')
+    const file = configFile(deferred('held', '/records') + route('shadow', '/aauth/pending/x'))
+    assert.deepEqual(await problemsOf(file), [
+      `${file}:11 routes.1.match.path_prefix: /aauth/pending/ holds the pending URLs of deferred challenges (docs/access-modes.md); this route would take them`,
+    ])
+  })
+
   test('without a signing key only the metadata document is reserved', async () => {
     assert.deepEqual(await problemsOf(configFile(route('revoke', '/aauth/revocation'), false)), [])
     const [problem] = await problemsOf(configFile(route('meta', '/.well-known/aauth-resource.json'), false))
