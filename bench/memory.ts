@@ -9,7 +9,7 @@ import { hwkCredential, presigned, type Credential } from './sources.js'
  * `npm run bench:memory`: the gateway's memory stays flat however many agents it meets. It
  * serves 100 000 requests from distinct `hwk` keys, then 100 000 from distinct agent tokens
  * (each a new delegate key), and prints its RSS (after a GC) at the start and after each phase.
- * Every cache that distinct agents fill is bounded (README "Benchmark"), so the growth is the
+ * Every cache that distinct agents fill is bounded (docs/benchmark.md), so the growth is the
  * bounded caches plus the replay store, which must hold every request of the last 2 x window.
  */
 const DISTINCT = Number(process.argv[2] ?? 100_000)

@@ -75,7 +75,7 @@ export type ReasonCode =
 
 /**
  * Ways a request that was already under way ends without a complete answer; they are logged
- * and counted, not rendered (README "Security model": every request is visible).
+ * and counted, not rendered (docs/security.md: every request is visible).
  */
 export type StreamEnd = 'client_closed' | 'upstream_reset' | 'shutdown'
 

@@ -54,7 +54,7 @@ export interface RunningGateway {
   /** Builds a new snapshot; swaps it in if valid, else keeps the old one. Resolves whether it swapped. */
   reload(): Promise<boolean>
   /**
-   * Graceful shutdown (README "Operations"): `/readyz` turns 503 at once, the listener stops
+   * Graceful shutdown (docs/operations.md): `/readyz` turns 503 at once, the listener stops
    * accepting, in-flight requests finish for up to `drainSeconds`, then whatever is left is cut
    * (logged and counted with reason `shutdown`) and everything closes.
    */

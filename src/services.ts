@@ -28,7 +28,7 @@ export interface GatewayServices {
   readonly clock?: () => number
 }
 
-/** Where the listener is in its life (README "Operations"): set by shutdown, read per request. */
+/** Where the listener is in its life (docs/operations.md): set by shutdown, read per request. */
 export interface Lifecycle {
   /** SIGTERM arrived: `/readyz` says 503 and answers close their connections. */
   draining: boolean

@@ -15,7 +15,7 @@ export class UsageError extends Error {
 
 /**
  * One `aauth-gateway <name>` command. Its arguments are parsed strictly by `node:util.parseArgs`
- * (README "Command line"): an unknown flag, a missing value or an extra positional is a usage
+ * (README "Quick start"): an unknown flag, a missing value or an extra positional is a usage
  * error that names it (exit 2), and `--help` prints `usage` and `help` and starts nothing.
  */
 export interface Command<O extends CommandOptions = CommandOptions> {

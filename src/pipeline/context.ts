@@ -33,7 +33,7 @@ export interface RequestContext {
   /** Whether the peer is in `trust.proxies`, so its `X-Forwarded-*` and `X-Request-Id` are kept. */
   readonly viaTrustedProxy: boolean
   /**
-   * The canonical request target (README "Security model"): what routing, the signature base,
+   * The canonical request target (docs/security.md): what routing, the signature base,
    * CEL and the upstream request all read. A string when the target was refused: the first
    * stage answers it with 400.
    */

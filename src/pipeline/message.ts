@@ -19,7 +19,7 @@ export const FORWARDED_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD'
 
 /**
  * The first stage: the message is one the gateway and any backend read the same way, and it
- * carries nothing only the gateway may say (README "Security model"). A refused target, an
+ * carries nothing only the gateway may say (docs/security.md). A refused target, an
  * ambiguous or malformed `Host`, or a transfer coding other than `chunked` is a 400 before any
  * route, key or policy is looked at; then hop-by-hop
  * headers (RFC 9110 §7.6.1) and forged identity headers (docs/headers-and-errors.md) are removed, so no later

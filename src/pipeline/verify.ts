@@ -58,7 +58,7 @@ export async function verifySignature(ctx: RequestContext): Promise<void> {
 /**
  * Records a verified signature as used, last of all checks: only requests that proved their
  * identity, met the route's access level and passed its policy and body check take a place in
- * the store, so refused requests cannot fill it (README "Replay").
+ * the store, so refused requests cannot fill it (docs/replay-and-revocation.md).
  */
 export async function rememberSignature(ctx: RequestContext): Promise<void> {
   if (ctx.replayKey === undefined) return

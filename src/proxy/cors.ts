@@ -3,7 +3,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import { record } from './record.js'
 
 /**
- * CORS for agents running in a browser (README "CORS"; Fetch standard §3.2 "CORS protocol").
+ * CORS for agents running in a browser (docs/operations.md "CORS"; Fetch standard §3.2 "CORS protocol").
  * A route lists the origins it serves (`cors.origins`, compiled into `RouteCors`). Only those
  * origins get CORS headers; for any other the gateway behaves as if CORS did not exist, so the
  * browser refuses to hand the answer to the page.

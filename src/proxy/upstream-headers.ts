@@ -6,7 +6,7 @@ import { setIdentityHeaders } from './identity-headers.js'
 const SIGNATURE_HEADERS = ['signature', 'signature-input', 'signature-key'] as const
 
 /**
- * The headers sent upstream (docs/headers-and-errors.md, README "Security model", "Behind a load balancer"):
+ * The headers sent upstream (docs/headers-and-errors.md, docs/security.md, "Behind a load balancer"):
  * the inbound ones that survived `checkMessage` (no hop-by-hop, no forged identity), the
  * identity the gateway established, `X-Forwarded-*` and `X-Request-Id`. Built on the request's
  * own header object (the one the signature and the policy read), so what was verified is what

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net'
 
 /**
- * `trust.proxies` (README "Behind a load balancer"): the peers whose `X-Forwarded-*` and
+ * `trust.proxies` (docs/operations.md "Behind a load balancer"): the peers whose `X-Forwarded-*` and
  * `X-Request-Id` the gateway keeps. Anyone can send those headers, so they are believed only
  * from a load balancer the operator listed, as Envoy's `xff_num_trusted_hops` and nginx's
  * `set_real_ip_from` do; from any other peer they are replaced.

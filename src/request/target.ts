@@ -3,7 +3,7 @@
  * base (`@path`, `@query`, RFC 9421 §2.2.6-2.2.7), CEL (`request.path`, `request.query`) and the
  * upstream request all use. It is the target as received, never decoded, normalised or
  * re-encoded; targets a backend could read differently from the gateway are refused instead
- * (README "Security model").
+ * (docs/security.md).
  */
 export interface RequestTarget {
   /** Origin-form path, byte for byte as received (`/` when an absolute-form target had none). */

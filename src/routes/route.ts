@@ -72,8 +72,8 @@ export interface PendingRoute extends Matchable {
 export type RouteEntry = CompiledRoute | DocumentRoute | PendingRoute
 
 /**
- * A route's CORS (README "CORS"; Fetch standard §3.2 "CORS protocol"), answered by
- * src/proxy/cors.ts. CORS for agents running in a browser (README "CORS"; Fetch standard §3.2 "CORS protocol").
+ * A route's CORS (docs/operations.md "CORS"; Fetch standard §3.2 "CORS protocol"), answered by
+ * src/proxy/cors.ts. CORS for agents running in a browser (docs/operations.md "CORS"; Fetch standard §3.2 "CORS protocol").
  * A route lists the origins it serves (`cors.origins`). Only those origins get CORS headers;
  * for any other the gateway behaves as if CORS did not exist, so the browser refuses to hand
  * the answer to the page.

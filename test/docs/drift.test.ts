@@ -176,3 +176,27 @@ describe('every repository path the docs name exists', () => {
     assert.deepEqual(missing, [], `paths named in the docs that do not exist:\n${missing.join('\n')}`)
   })
 })
+
+describe('every README section the code and docs cite exists', () => {
+  test('README "Title" citations in src, test, bench, docs and the Dockerfile name a README heading', () => {
+    const headings = new Set([...readFileSync('README.md', 'utf8').matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]?.trim()))
+    // This file spells the pattern itself; it is the one file not read.
+    const files = ['Dockerfile', ...['src', 'test', 'bench', 'docs'].flatMap((dir) => walk(dir))].filter((f) => f !== 'test/docs/drift.test.ts')
+    const missing: string[] = []
+    for (const file of files) {
+      for (const [, title] of readFileSync(file, 'utf8').matchAll(/README "([^"]+)"/g)) {
+        if (title !== undefined && !headings.has(title)) missing.push(`${file}: README "${title}"`)
+      }
+    }
+    assert.deepEqual(missing, [], `README sections cited that do not exist:\n${missing.join('\n')}`)
+  })
+})
+
+/** Every .ts and .md file below `dir`. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`
+    if (entry.isDirectory()) return walk(path)
+    return /\.(ts|md)$/.test(entry.name) ? [path] : []
+  })
+}

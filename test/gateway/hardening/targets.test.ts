@@ -9,7 +9,7 @@ import { newKey } from '../../../src/devkit/keys.js'
 import { waitFor } from '../../helpers/wait.js'
 
 /**
- * Request targets a backend could read differently from the gateway (README "Security model"):
+ * Request targets a backend could read differently from the gateway (docs/security.md):
  * every one is a 400 before routing, signature or policy, and the backend sees nothing. All are
  * sent over raw sockets: fetch would resolve the dot segments before they left the client.
  */
