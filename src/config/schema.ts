@@ -202,7 +202,7 @@ const route = z
     /** Seconds to wait for the upstream's response headers before answering 504. */
     timeout: seconds.default(30),
     rate_limit: rateLimit.optional(),
-    /** Browser origins allowed to call this route (README "CORS"); preflights answered before verification. */
+    /** Browser origins allowed to call this route (docs/operations.md "CORS"); preflights answered before verification. */
     cors: z.object({ origins: z.array(origin).min(1) }).strict().optional(),
   })
   .strict()
