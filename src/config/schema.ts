@@ -219,6 +219,11 @@ const limits = z
     fetch_max_bytes: z.number().int().positive().default(262_144),
     /** Seconds in-flight requests get to finish after SIGTERM before they are cut. */
     drain_timeout: z.number().int().nonnegative().default(30),
+    /**
+     * Seconds an upgraded (WebSocket) tunnel may carry no bytes either way before both of its
+     * connections are closed; 0 keeps idle tunnels open. Envoy's `stream_idle_timeout` default.
+     */
+    tunnel_idle_timeout: z.number().int().nonnegative().default(300),
   })
   .strict()
 

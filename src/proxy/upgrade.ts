@@ -94,6 +94,10 @@ function relayUpgrade(ctx: RequestContext, route: CompiledRoute, client: Duplex,
       client.on('close', () => upstreamSocket.destroy())
       upstreamSocket.pipe(client)
       client.pipe(upstreamSocket)
+      // Every byte of the tunnel passes through the upstream socket (read one way, written the
+      // other), so its inactivity timer is the tunnel's; closing it closes the client's too.
+      const idleMs = ctx.snapshot.resource.limits.tunnel_idle_timeout * 1000
+      if (idleMs > 0) upstreamSocket.setTimeout(idleMs, () => upstreamSocket.destroy())
       record(ctx, 101, 'allow', 'ok')
       resolve()
     })

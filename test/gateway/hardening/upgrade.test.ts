@@ -236,6 +236,31 @@ describe('WebSocket upgrades through the pipeline (raw sockets)', () => {
     assert.deepEqual(backend.upgrades, [])
   })
 
+  test('a tunnel that carries bytes stays open; one idle for limits.tunnel_idle_timeout is closed', { timeout: 20_000 }, async () => {
+    const other = await startTestGateway({
+      limits: { tunnel_idle_timeout: 1 },
+      routes: [{ name: 'open', match: { path_prefix: '/' }, upstream: backend.url, access: 'open' }],
+    })
+    const conn = await RawConnection.open(other.url)
+    try {
+      conn.write(handshake('/open/idle'))
+      await expectTunnel(conn)
+      // Traffic every 200 ms for 2.5 s: well past the 1 s idle limit, and never idle that long.
+      for (let i = 0; i < 12; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        conn.write(`p${i % 10}`)
+        assert.equal((await conn.take(`echo:p${i % 10}`.length)).toString(), `echo:p${i % 10}`)
+      }
+      const quiet = performance.now()
+      await conn.waitClosed()
+      const idle = performance.now() - quiet
+      assert.ok(idle >= 900, `closed after ${Math.round(idle)} ms of silence, before the 1 s limit`)
+    } finally {
+      conn.destroy()
+      await other.close()
+    }
+  })
+
   test('an open tunnel does not hold the gateway up: drain cuts it at its deadline', { timeout: 15_000 }, async () => {
     const other = await startTestGateway({
       routes: [{ name: 'open', match: { path_prefix: '/' }, upstream: backend.url, access: 'open' }],
