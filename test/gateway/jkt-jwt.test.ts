@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { calculateJwkThumbprint } from 'jose'
 import { newKey, type DevKey } from '../../src/devkit/keys.js'
 import { signRequest } from '../../src/devkit/sign.js'
+import { assertSignatureRefusal } from '../helpers/refusal.js'
 import { AUTHORITY, send, startTestWorld, type Answer, type TestWorld } from '../helpers/gateway.js'
 import { jktJwt } from '../helpers/scheme-tokens.js'
 
@@ -25,14 +26,7 @@ describe('jkt-jwt end to end (Signature-Key -09 §3.5)', () => {
     const target = `/data/${++n}`
     return send(world.gw, target, { headers: signRequest({ method: 'GET', authority: AUTHORITY, target }, signer, { signatureKey: `jkt-jwt;jwt="${jwt}"` }) })
   }
-  const refused = async (signer: DevKey, jwt: string, code: string): Promise<void> => {
-    const forwarded = world.backend.received.length
-    const res = await call(signer, jwt)
-    assert.equal(res.status, 401, res.text)
-    assert.equal(res.headers.get('signature-error'), `error=${code}`)
-    assert.equal(res.headers.get('content-type'), 'application/problem+json')
-    assert.equal(world.backend.received.length, forwarded, 'nothing reached the backend')
-  }
+  const refused = (signer: DevKey, jwt: string, code: string): Promise<void> => assertSignatureRefusal(world.backend, call(signer, jwt), code)
 
   test('a request signed by cnf.jwk reaches the backend with the jkt identity', async () => {
     const jwt = await jktJwt(enclave, delegate.publicJwk)
