@@ -24,6 +24,8 @@ COPY package.json ./
 COPY bin ./bin
 COPY config ./config
 COPY policies ./policies
+# config/gateway.yaml signs resource tokens with .aauth/resource.jwk.json (README "Quick start").
+RUN mkdir -m 0700 .aauth && chown node:node .aauth
 USER node
 # 9091, not 9090: that is Prometheus's own port.
 EXPOSE 8080 9091
@@ -31,5 +33,9 @@ EXPOSE 8080 9091
 # to), so a run with -e AAUTH_ADMIN=... is still checked where it listens (bin/healthcheck.js).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "bin/healthcheck.js"]
-ENTRYPOINT ["node", "bin/aauth-gateway.js"]
+# A container's first start writes that key when it is missing and the directory is writable (a
+# key is never baked into the image; mount one at /app/.aauth/resource.jwk.json to keep it across
+# containers). A read-only root filesystem skips it: its config then names its own key, or none.
+# `exec` keeps node as PID 1, so SIGTERM drains.
+ENTRYPOINT ["/bin/sh", "-c", "[ -e .aauth/resource.jwk.json ] || [ ! -w .aauth ] || node bin/aauth-gateway.js keygen --out .aauth/resource.jwk.json; exec node bin/aauth-gateway.js \"$@\"", "aauth-gateway"]
 CMD ["serve", "--config", "config/gateway.yaml"]

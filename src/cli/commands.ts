@@ -42,12 +42,13 @@ const testPolicies = defineCommand({
 const keygen = defineCommand({
   name: 'keygen',
   summary: 'write a signing key (private JWK)',
-  usage: 'aauth-gateway keygen [--alg Ed25519|ES256] [--kid ID] [--out FILE [--force]] [--public]',
+  usage: 'aauth-gateway keygen [--alg Ed25519|ES256] [--kid ID] [--out FILE [--force | --if-missing]] [--public]',
   help: [
     '  --alg ALG     Ed25519 (default) or ES256',
     '  --kid ID      key id (default: the RFC 7638 thumbprint)',
     '  --out FILE    write the private JWK to FILE (mode 0600) instead of stdout',
     '  --force       overwrite FILE when it exists',
+    '  --if-missing  keep FILE when it exists (exit 0); write it otherwise (what `npm start` runs)',
     '  --public      print the public JWK to stdout (with --out: as well as writing the private one)',
   ].join('\n'),
   options: {
@@ -55,6 +56,7 @@ const keygen = defineCommand({
     kid: { type: 'string' },
     out: { type: 'string' },
     force: { type: 'boolean', default: false },
+    'if-missing': { type: 'boolean', default: false },
     public: { type: 'boolean', default: false },
   },
   run: async ({ values }) => (await import('./keygen.js')).keygen(values),
@@ -90,16 +92,41 @@ const agentServer = defineCommand({
   run: async ({ values }) => (await import('./agent-server.js')).agentServer(values),
 })
 
+const personServer = defineCommand({
+  name: 'person-server',
+  summary: 'run a local person server for development (loopback, approves everything)',
+  usage: 'aauth-gateway person-server [--listen HOST:PORT] [--key FILE] [--agent-server URL]...',
+  help: [
+    '  --listen HOST:PORT   where to listen (default 127.0.0.1:8701); its issuer is http://HOST:PORT',
+    '  --key FILE           its private JWK; created (mode 0600) when missing, so restarts keep the',
+    '                       identity (default .aauth/person-server.jwk.json)',
+    '  --agent-server URL   an agent provider whose agent tokens it takes (repeatable;',
+    '                       default http://127.0.0.1:8700, `aauth-gateway agent-server`)',
+    '',
+    'Serves /.well-known/aauth-person.json, its JWKS, POST /person/token and POST /auth/token, and',
+    'prints the trust lines to paste into a gateway config. It approves every request for its one',
+    'person automatically: development only.',
+  ].join('\n'),
+  options: {
+    listen: { type: 'string', default: '127.0.0.1:8701' },
+    key: { type: 'string', default: '.aauth/person-server.jwk.json' },
+    'agent-server': { type: 'string', multiple: true, default: ['http://127.0.0.1:8700'] },
+  },
+  run: async ({ values }) => (await import('./person-server.js')).personServer(values),
+})
+
 const request = defineCommand({
   name: 'request',
   summary: 'send a signed AAuth request and print the answer (curl for AAuth)',
-  usage: 'aauth-gateway request [-X METHOD] [--key FILE] [--hwk | --agent-server URL [--delegate NAME] | --token FILE] [-H "Name: value"]... [-d DATA|@FILE] [--authority HOST[:PORT]] URL',
+  usage: 'aauth-gateway request [-X METHOD] [--key FILE] [--hwk | --agent-server URL [--delegate NAME] [--person-server URL] | --token FILE] [-H "Name: value"]... [-d DATA|@FILE] [--authority HOST[:PORT]] URL',
   help: [
     '  -X, --request METHOD   the method (default GET, or POST with -d)',
     '  --key FILE             sign with this private JWK (default: a fresh Ed25519 key)',
     '  --hwk                  present the bare key inline (Signature-Key: hwk; the default)',
     '  --agent-server URL     get an agent token from that agent server and sign with it (jwt)',
     '  --delegate NAME        the delegate id (sub) to ask the agent server for (default cli-delegate)',
+    '  --person-server URL    on a 401 asking for a person token or an auth token, get it from that',
+    '                         person server (signed with the agent token) and retry (needs --agent-server)',
     '  --token FILE           present the person or auth token in FILE (jwt); --key must be its cnf key',
     '  -H, --header LINE      add a header, "Name: value" (repeatable)',
     '  -d, --data DATA        send DATA (or @FILE: the file\'s bytes) as the body, Content-Digest covered;',
@@ -115,6 +142,7 @@ const request = defineCommand({
     hwk: { type: 'boolean', default: false },
     'agent-server': { type: 'string' },
     delegate: { type: 'string', default: 'cli-delegate' },
+    'person-server': { type: 'string' },
     token: { type: 'string' },
     header: { type: 'string', short: 'H', multiple: true },
     data: { type: 'string', short: 'd' },
@@ -125,4 +153,4 @@ const request = defineCommand({
 })
 
 /** Every `aauth-gateway` command, in the order `help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, check, testPolicies, keygen, demo, agentServer, request]
+export const COMMANDS: readonly Command[] = [serve, check, testPolicies, keygen, demo, agentServer, personServer, request]

@@ -13,10 +13,12 @@ const REQUIREMENTS: Readonly<Record<string, string>> = {
     '  next: add --agent-server URL (e.g. http://127.0.0.1:8700 from `aauth-gateway agent-server`).',
   'person-token':
     'the route wants a person behind the agent: a person token (aa-person+jwt) whose cnf key is yours.\n' +
-    '  next: get one from a person server the gateway trusts and send it with --token FILE --key FILE.',
+    '  next: add --person-server URL (e.g. http://127.0.0.1:8701 from `aauth-gateway person-server`) to\n' +
+    '  get it and the auth token that follows, or send one you have with --token FILE --key FILE.',
   'auth-token':
     'the route wants an auth token (aa-auth+jwt) for its scopes: exchange the resource token below at\n' +
-    '  your person server (or the access server) and send the auth token with --token FILE --key FILE.',
+    '  your person server (or the access server) and send the auth token with --token FILE --key FILE;\n' +
+    '  --person-server URL does both.',
 }
 
 const SIGNATURE_ERRORS: Readonly<Record<string, string>> = {

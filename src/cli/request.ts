@@ -6,6 +6,8 @@ import { jwtMember, keyFromJwk, newKey, type DevKey } from '../devkit/keys.js'
 import { signRequest } from '../devkit/sign.js'
 import { UsageError } from './command.js'
 import { explainChallenge } from './explain.js'
+import { RequestFailed } from './request-failed.js'
+import { stepUp, type Answer } from './step-up.js'
 
 export interface RequestOptions {
   request?: string
@@ -13,21 +15,21 @@ export interface RequestOptions {
   hwk: boolean
   'agent-server'?: string
   delegate: string
+  'person-server'?: string
   token?: string
   header?: string[]
   data?: string
   authority?: string
 }
 
-/** A failure that is neither a usage error nor an HTTP answer: exit 2 with the message. */
-class RequestFailed extends Error {}
-
 /**
  * `aauth-gateway request [-X METHOD] URL` (README "Quick start"): curl for AAuth. Signs the
  * request (RFC 9421 with `Signature-Key`) with `--key` or a fresh Ed25519 key, presented inline
  * (`hwk`, the default), through an agent token fetched from `--agent-server`, or through the
- * token in `--token FILE`. Prints the answer like `curl -i`; on a 401 explains the challenge on
- * stderr. Exit 0 for 2xx, 1 for another status, 2 for usage or network errors.
+ * token in `--token FILE`. With `--person-server`, a 401 asking for a person or auth token is
+ * answered by getting it there and sending again (src/cli/step-up.ts). Prints the final answer
+ * like `curl -i`; on a 401 explains the challenge on stderr. Exit 0 for 2xx, 1 for another
+ * status, 2 for usage or network errors.
  */
 export async function request(values: RequestOptions, url: string): Promise<number> {
   const target = parseUrl(url)
@@ -35,9 +37,17 @@ export async function request(values: RequestOptions, url: string): Promise<numb
   if (values.hwk && (values['agent-server'] !== undefined || values.token !== undefined)) {
     throw new UsageError('--hwk signs with the bare key; leave it out with --agent-server or --token')
   }
+  const personServer = values['person-server']
+  if (personServer !== undefined && values['agent-server'] === undefined) {
+    throw new UsageError('--person-server needs --agent-server: the person server takes calls signed with an agent token')
+  }
+  if (personServer !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(personServer)) {
+    throw new UsageError(`--person-server '${personServer}' is not an origin (e.g. http://127.0.0.1:8701)`)
+  }
   try {
     const key = values.key === undefined ? newKey('Ed25519') : readKey(values.key)
-    const signatureKey = await signatureKeyFor(values, key)
+    const agent = values['agent-server'] === undefined ? undefined : await agentToken(values['agent-server'], values.delegate, key)
+    const signatureKey = agent === undefined ? await signatureKeyFor(values, key) : jwtMember(agent)
     const headers = parseHeaders(values.header ?? [])
     const body = values.data === undefined ? undefined : readData(values.data)
     if (body !== undefined && !hasHeader(headers, 'content-type') && isJson(body)) headers['content-type'] = 'application/json'
@@ -45,11 +55,24 @@ export async function request(values: RequestOptions, url: string): Promise<numb
     const path = target.pathname + target.search
     const components = ['@method', '@authority', '@path', ...(target.search ? ['@query'] : []), 'signature-key']
     if (body !== undefined) components.push(...(hasHeader(headers, 'content-type') ? ['content-type'] : []), 'content-digest')
-    const signed = signRequest({ method, authority: values.authority ?? target.host, target: path, headers, body }, key, {
-      signatureKey,
-      components,
-    })
-    const res = await send(target, method, { ...headers, ...signed }, body)
+    const attempt = (presented: string): Promise<Answer> => {
+      const signed = signRequest({ method, authority: values.authority ?? target.host, target: path, headers, body }, key, {
+        signatureKey: presented,
+        components,
+      })
+      return send(target, method, { ...headers, ...signed }, body)
+    }
+    let res = await attempt(signatureKey)
+    if (personServer !== undefined && agent !== undefined) {
+      res = await stepUp(res, {
+        personServer,
+        agentToken: agent,
+        key,
+        resource: target.origin,
+        retry: (token) => attempt(jwtMember(token)),
+        say: (line) => process.stderr.write(line + '\n'),
+      })
+    }
     process.stdout.write(curlHead(res.message) + res.body.toString('utf8'))
     if (res.message.statusCode === 401) process.stderr.write(explainChallenge(res.message.headers, res.body.toString('utf8')))
     const status = res.message.statusCode ?? 0
@@ -80,9 +103,8 @@ function readKey(file: string): DevKey {
   }
 }
 
-/** The `Signature-Key` member value: `hwk`, or `jwt` with an agent token or the `--token` file. */
+/** The `Signature-Key` member value without an agent server: `hwk`, or `jwt` with the `--token` file. */
 async function signatureKeyFor(values: RequestOptions, key: DevKey): Promise<string> {
-  if (values['agent-server'] !== undefined) return jwtMember(await agentToken(values['agent-server'], values.delegate, key))
   if (values.token === undefined) return key.hwk
   let token: string
   try {

@@ -47,19 +47,19 @@ export interface LoopbackServer {
 }
 
 /**
- * A tiny JSON server on an ephemeral loopback port, for the developer kit's person server.
- * `routes` is keyed `"METHOD /path"`; a handler returns the JSON body of a 200.
+ * A tiny JSON server on `listen` (default an ephemeral loopback port), for the developer kit's
+ * person server. `routes` is keyed `"METHOD /path"`; a handler returns the JSON body of a 200.
  */
-export async function startJsonServer(routes: Readonly<Record<string, JsonHandler>>): Promise<LoopbackServer> {
+export async function startJsonServer(routes: Readonly<Record<string, JsonHandler>>, listen = '127.0.0.1:0'): Promise<LoopbackServer> {
   const server = createServer((req, res) => {
     void respond(req, routes).then(({ status, body }) => {
       const text = JSON.stringify(body)
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
     })
   })
-  const { port } = await listenOn(server, '127.0.0.1:0')
+  const { address, family, port } = await listenOn(server, listen)
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomUUID } from 'node:crypto'
 import { calculateJwkThumbprint, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose'
 import { HttpProblem, jsonObject, startJsonServer, type LoopbackServer } from './http.js'
-import { newKey } from './keys.js'
+import { newKey, type DevKey } from './keys.js'
 import { verifyIssued, verifySignedCall, type VerifiedCall } from './verify.js'
 
 /** Person and auth tokens live at most an hour (AAuth -11 §7.1.4, §9.4), and never past the agent token. */
@@ -22,9 +22,16 @@ export interface PersonServer extends LoopbackServer {
  * issues an `aa-auth+jwt` with the requested scope. Both endpoints take requests signed with an
  * agent token from one of `agentServers`. Consent is automatic.
  */
-export async function startPersonServer(options: { agentServers: readonly string[]; person?: string }): Promise<PersonServer> {
+export async function startPersonServer(options: {
+  agentServers: readonly string[]
+  person?: string
+  /** `host:port` to listen on (default an ephemeral loopback port). */
+  listen?: string
+  /** Its signing key (default a fresh one): `aauth-gateway person-server` keeps one in a file. */
+  key?: DevKey
+}): Promise<PersonServer> {
   const person = options.person ?? 'alice'
-  const key = newKey('Ed25519', 'ps-key-1')
+  const key = options.key ?? newKey('Ed25519', 'ps-key-1')
   const publicKey = createPublicKey(key.privateKey)
   let origin = ''
   const directedSub = (resource: string): string =>
@@ -34,7 +41,7 @@ export async function startPersonServer(options: { agentServers: readonly string
     const now = Math.floor(Date.now() / 1000)
     const exp = Math.min(now + TOKEN_LIFETIME, call.agent.exp ?? now)
     return new SignJWT({ ...claims, dwk: 'aauth-person.json', cnf: { jwk: call.jwk } })
-      .setProtectedHeader({ alg: 'Ed25519', typ, kid: key.publicJwk.kid })
+      .setProtectedHeader({ alg: key.alg, typ, kid: key.publicJwk.kid })
       .setIssuer(origin)
       .setJti(randomUUID())
       .setIssuedAt(now)
@@ -66,7 +73,7 @@ export async function startPersonServer(options: { agentServers: readonly string
       const token = await sign({ aud: grant.aud, ps: origin, sub: grant.sub, scope: grant.scope }, 'aa-auth+jwt', call)
       return { auth_token: token, expires_in: TOKEN_LIFETIME }
     },
-  })
+  }, options.listen)
   origin = server.origin
 
   /** What the resource asks for, once it is verified to name this server, this agent key and the token presented. */
@@ -92,7 +99,7 @@ export async function startPersonServer(options: { agentServers: readonly string
   /** A person or auth token this server issued. */
   async function ownToken(token: string): Promise<JWTPayload> {
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, publicKey, { issuer: origin, algorithms: ['Ed25519'] })
+      const { payload, protectedHeader } = await jwtVerify(token, publicKey, { issuer: origin, algorithms: [key.alg] })
       if (protectedHeader.typ !== 'aa-person+jwt' && protectedHeader.typ !== 'aa-auth+jwt') throw new Error('not a person or auth token')
       return payload
     } catch (err) {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { cli as run, type Run } from '../helpers/cli.js'
 
-const COMMANDS = ['serve', 'check', 'test-policies', 'keygen', 'demo', 'agent-server', 'request']
+const COMMANDS = ['serve', 'check', 'test-policies', 'keygen', 'demo', 'agent-server', 'person-server', 'request']
 
 const cli = (...args: string[]): Promise<Run> => run(args)
 
@@ -71,6 +71,18 @@ describe('the aauth-gateway command line', () => {
     assert.equal(again.code, 1)
     assert.match(again.stderr, /exists; not overwritten \(use --force/)
     assert.equal(readFileSync(file, 'utf8'), written, 'the existing key is untouched')
+
+    const kept = await cli('keygen', '--out', file, '--if-missing')
+    assert.equal(kept.code, 0, kept.stderr)
+    assert.match(kept.stderr, /exists; kept/)
+    assert.equal(readFileSync(file, 'utf8'), written, '--if-missing leaves the existing key alone')
+    const nested = join(tmp, 'fresh', '.aauth', 'resource.jwk.json')
+    const made = await cli('keygen', '--out', nested, '--if-missing')
+    assert.equal(made.code, 0, made.stderr)
+    assert.equal(statSync(nested).mode & 0o777, 0o600)
+    assert.equal(statSync(dirname(nested)).mode & 0o777, 0o700, 'the missing directory is created private')
+    assert.equal((await cli('keygen', '--out', file, '--if-missing', '--force')).code, 2)
+    assert.match((await cli('keygen', '--if-missing')).stderr, /--if-missing needs --out FILE/)
 
     const forced = await cli('keygen', '--out', file, '--force', '--public', '--alg', 'ES256')
     assert.equal(forced.code, 0, forced.stderr)

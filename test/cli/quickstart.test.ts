@@ -11,13 +11,15 @@ import { closedPort } from '../helpers/ports.js'
  * this test breaks when the README drifts. They run in a copy of the repository (the files git
  * tracks or would track, as in the working tree: a clone that includes uncommitted edits), with
  * this checkout's node_modules linked in place of `npm ci`. The one change: the fixed ports
- * (8080, 9091, 3000, 8700) are swapped for free ones in the copy's config, policy, package.json
- * and the commands alike (and `agent-server` is given `--listen` on its free port), so the test
- * cannot collide with anything else on the machine.
+ * (8080, 9091, 3000, 8700, 8701) are swapped for free ones in the copy's config, policy,
+ * package.json and the commands alike (and `agent-server` and `person-server` are given `--listen`
+ * on their free ports, the person server the agent server's too), so the test cannot collide with
+ * anything else on the machine. The copy has no `.aauth/` (git ignores it): `npm start` writes
+ * the resource key there, as on a fresh clone.
  */
 
 const ROOT = resolve('.')
-const PORTS = ['8080', '9091', '3000', '8700'] as const
+const PORTS = ['8080', '9091', '3000', '8700', '8701'] as const
 
 function quickStartCommands(readme: string): string[] {
   const section = readme.split(/^## Quick start$/m)[1]
@@ -72,7 +74,7 @@ describe('the README quick start, as written', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  test('agent server, an identified request (200), a denied one (403), a challenge explained (401)', { timeout: 600_000 }, async () => {
+  test('agent and person servers, an identified request (200), a denied one (403), a challenge explained (401), a step-up (200)', { timeout: 600_000 }, async () => {
     const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
       .split('\0')
       .filter((f) => f !== '' && !f.startsWith('node_modules/'))
@@ -87,14 +89,16 @@ describe('the README quick start, as written', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const ports = new Map<string, string>()
     for (const p of PORTS) ports.set(p, await freePort())
-    const swap = (text: string): string => text.replace(/\b(8080|9091|3000|8700)\b/g, (p) => ports.get(p) ?? p)
+    const swap = (text: string): string => text.replace(/\b(8080|9091|3000|8700|8701)\b/g, (p) => ports.get(p) ?? p)
     for (const f of ['config/gateway.yaml', 'policies/data-access.yaml', 'package.json']) {
       writeFileSync(join(dir, f), swap(readFileSync(join(dir, f), 'utf8')))
     }
 
     const commands = quickStartCommands(readFileSync(join(ROOT, 'README.md'), 'utf8')).map(swap)
-    assert.equal(commands.length, 5, `five commands in the quick start:\n${commands.join('\n')}`)
-    const [start, agentServer, identified, denied, challenged] = commands as [string, string, string, string, string]
+    assert.equal(commands.length, 7, `seven commands in the quick start:\n${commands.join('\n')}`)
+    const [start, agentServer, personServer, identified, denied, challenged, stepUp] = commands as [
+      string, string, string, string, string, string, string,
+    ]
 
     // `npm ci` is this checkout's node_modules, linked above.
     assert.match(start, /^npm ci && npm start$/)
@@ -109,6 +113,14 @@ describe('the README quick start, as written', () => {
     await waitFor(agent, /insecure_issuers/, 'agent-server')
     const issuer = `http://127.0.0.1:${ports.get('8700')}`
     assert.match(agent.out, new RegExp(`issuer ${issuer}`))
+
+    // Its defaults, --listen 127.0.0.1:8701 and --agent-server http://127.0.0.1:8700, are the fixed ports.
+    assert.match(personServer, /^npx aauth-gateway person-server$/)
+    const personIssuer = `http://127.0.0.1:${ports.get('8701')}`
+    const person = shell(`${personServer} --listen 127.0.0.1:${ports.get('8701')} --agent-server ${issuer}`, dir)
+    servers.push(person)
+    await waitFor(person, /insecure_issuers/, 'person-server')
+    assert.match(person.out, new RegExp(`issuer ${personIssuer}`))
 
     const ok = shell(identified, dir)
     assert.equal(await ok.exited, 0, ok.err)
@@ -129,5 +141,15 @@ describe('the README quick start, as written', () => {
     assert.match(who.out, /^HTTP\/1\.1 401 Unauthorized\n/)
     assert.match(who.out, /^aauth-requirement: requirement=agent-token$/m)
     assert.match(who.err, /add --agent-server/)
+
+    const up = shell(stepUp, dir)
+    assert.equal(await up.exited, 0, up.err)
+    assert.match(up.err, /^step-up: 401 requirement=person-token .* -> person token; sending again with it$/m)
+    assert.match(up.err, /^step-up: 401 requirement=auth-token, resource token for scope 'records\.read' .* -> auth token; sending again with it$/m)
+    assert.match(up.out, /^HTTP\/1\.1 200 OK\n/)
+    const stepped = JSON.parse(up.out.split('\n\n')[1] ?? '') as { headers: Record<string, string> }
+    assert.equal(stepped.headers['x-aauth-level'], 'authorized')
+    assert.equal(stepped.headers['x-aauth-scope'], 'records.read')
+    assert.equal(stepped.headers['x-aauth-user-issuer'], personIssuer)
   })
 })

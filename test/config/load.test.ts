@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -85,7 +85,21 @@ test('refuses duplicate route names, unknown policies and authorized routes with
 
 test('`aauth-gateway check` exits 0 on the shipped config and 1 with file:line errors otherwise', async () => {
   const run = promisify(execFile)
-  const ok = await run(process.execPath, ['bin/aauth-gateway.js', 'check', '--config', 'config/gateway.yaml'])
+  // The shipped config and policies as a fresh clone has them: no .aauth/ until `npm start`'s
+  // keygen step writes the resource key config/gateway.yaml names.
+  const clone = mkdtempSync(join(tmpdir(), 'aauth-clone-'))
+  cpSync('config', join(clone, 'config'), { recursive: true })
+  cpSync('policies', join(clone, 'policies'), { recursive: true })
+  const shipped = join(clone, 'config', 'gateway.yaml')
+  await assert.rejects(run(process.execPath, ['bin/aauth-gateway.js', 'check', '--config', shipped]), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1)
+    assert.match(err.stderr, /resource\.signing_key: cannot read signing key .*\.aauth\/resource\.jwk\.json/)
+    return true
+  })
+  for (let i = 0; i < 2; i++) {
+    await run(process.execPath, ['bin/aauth-gateway.js', 'keygen', '--out', join(clone, '.aauth', 'resource.jwk.json'), '--if-missing'])
+  }
+  const ok = await run(process.execPath, ['bin/aauth-gateway.js', 'check', '--config', shipped])
   assert.match(ok.stdout, /config\/gateway\.yaml: ok/)
   const dir = mkdtempSync(join(tmpdir(), 'aauth-cfg-'))
   const bad = join(dir, 'bad.yaml')
