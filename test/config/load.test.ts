@@ -147,7 +147,7 @@ test('a section left out gets the same defaults as the section written empty (de
   ).config
   const { routes, ...rest } = empty
   assert.deepEqual({ ...omitted, routes: [] }, { ...rest, routes: [] })
-  assert.deepEqual(omitted.limits, { max_header_bytes: 16_384, header_timeout: 10, fetch_timeout: 5, fetch_max_bytes: 262_144, drain_timeout: 30 })
+  assert.deepEqual(omitted.limits, { max_header_bytes: 16_384, header_timeout: 10, fetch_timeout: 5, fetch_max_bytes: 262_144, drain_timeout: 30, tunnel_idle_timeout: 300 })
   assert.deepEqual(omitted.store, { type: 'memory', key_prefix: 'aauth-gateway:', timeout: 0.25, fail_open: false })
   assert.deepEqual(routes[0]?.match, { path_prefix: '/' }, 'a route without match gets the match defaults')
 })
