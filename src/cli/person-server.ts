@@ -1,6 +1,5 @@
 import { startPersonServer } from '../devkit/person-server.js'
-import { loadOrCreateKeyFile } from '../devkit/keys.js'
-import { UsageError } from './command.js'
+import { checkOrigin, runDevServer } from './dev-server.js'
 
 export interface PersonServerOptions {
   listen: string
@@ -16,49 +15,18 @@ export interface PersonServerOptions {
  * takes calls signed with agent tokens from the `--agent-server` origins only (AAuth -11 §7).
  */
 export async function personServer(values: PersonServerOptions): Promise<number> {
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(values.listen)) throw new UsageError(`--listen '${values.listen}' is not HOST:PORT`)
-  for (const origin of values['agent-server']) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--agent-server '${origin}' is not an origin (scheme://host[:port], no path)`)
-  }
-  let loaded
-  try {
-    loaded = loadOrCreateKeyFile(values.key, 'person-server-1')
-  } catch (err) {
-    process.stderr.write(`person-server: --key ${values.key}: ${(err as Error).message}\n`)
-    return 1
-  }
-  let server
-  try {
-    server = await startPersonServer({ agentServers: values['agent-server'], listen: values.listen, key: loaded.key })
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'EADDRINUSE' ? 'the port is in use (another person-server?); pick another with --listen' : (err as Error).message
-    process.stderr.write(`person-server: cannot listen on ${values.listen}: ${why}\n`)
-    return 1
-  }
-  const issuer = server.origin
-  const insecure = issuer.startsWith('http://')
-  process.stdout.write(
-    [
-      `person server: issuer ${issuer}, approving everything for '${server.person}' automatically (development only)`,
-      `key: ${values.key} (${loaded.created ? 'created' : 'loaded'}; kid ${loaded.key.publicJwk.kid ?? '(none)'})`,
+  for (const origin of values['agent-server']) checkOrigin('--agent-server', origin)
+  return runDevServer(
+    { command: 'person-server', listen: values.listen, keyFile: values.key, kid: 'person-server-1' },
+    (key) => startPersonServer({ agentServers: values['agent-server'], listen: values.listen, key }),
+    (server, key) => [
+      `person server: issuer ${server.origin}, approving everything for '${server.person}' automatically (development only)`,
+      `key: ${key.file} (${key.created ? 'created' : 'loaded'}; kid ${key.kid})`,
       `takes calls signed with agent tokens from: ${values['agent-server'].join(', ')}`,
-      `POST ${issuer}/person/token {"resource"} -> person token; POST ${issuer}/auth/token {"resource_token", "presented_token"} -> auth token`,
+      `POST ${server.origin}/person/token {"resource"} -> person token; POST ${server.origin}/auth/token {"resource_token", "presented_token"} -> auth token`,
       '',
       'Paste into the gateway config (config/gateway.yaml already trusts http://127.0.0.1:8701):',
-      '',
-      'trust:',
-      `  person_servers: ["${issuer}"]`,
-      ...(insecure ? [`  insecure_issuers: ["${issuer}"]   # http:// issuers must be listed here; loopback only`] : []),
-      '',
-      '',
-    ].join('\n'),
+    ],
+    'person_servers',
   )
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      void server.close().then(() => resolve(0))
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test'
  * only the kit itself, the demo and the CLI's development commands import it, so the runtime
  * image can leave it out. `serve` loads the echo backend lazily, only for `--echo-backend`.
  */
-const ALLOWED = new Set(['src/cli/agent-server.ts', 'src/cli/person-server.ts', 'src/cli/request.ts', 'src/cli/step-up.ts', 'src/cli/keygen.ts', 'src/cli/serve.ts'])
+const ALLOWED = new Set(['src/cli/agent-server.ts', 'src/cli/person-server.ts', 'src/cli/dev-server.ts', 'src/cli/request.ts', 'src/cli/step-up.ts', 'src/cli/keygen.ts', 'src/cli/serve.ts'])
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
