@@ -3,6 +3,7 @@ import { Discovery } from './discovery.js'
 import type { KeyDocumentCacheOptions } from './key-document-cache.js'
 import { KeyImporter } from './jwk.js'
 import type { KeyServices } from './types.js'
+import { X509ChainCache } from './x509-chains.js'
 
 export interface KeyServicesOptions extends KeyDocumentCacheOptions {
   /** Imported public keys kept (default 10 000). */
@@ -22,10 +23,12 @@ export function createKeyServices(options: KeyServicesOptions = {}): KeyServices
   const keySource = new Discovery(options)
   const importer = new KeyImporter({ maxEntries: options.maxKeys })
   const tokens = new VerifiedTokenCache({ maxEntries: options.maxTokens, onLookup: options.onTokenLookup })
+  const x509Chains = new X509ChainCache()
   return Object.freeze({
     keySource,
     importer,
     tokens,
-    cacheSizes: () => ({ ...keySource.sizes(), keys: importer.size, tokens: tokens.size }),
+    x509Chains,
+    cacheSizes: () => ({ ...keySource.sizes(), keys: importer.size, tokens: tokens.size, x509_chains: x509Chains.size }),
   })
 }

@@ -24,6 +24,11 @@ export interface ResolveContext {
 /** Resolves one Signature-Key scheme to a key (Signature-Key draft §3). Throws `SignatureError`. */
 export type KeyResolver = (member: SignatureKeyMember, ctx: ResolveContext) => Promise<ResolvedKey>
 
+/** What the `x509` scheme needs of the chain cache (src/keys/x509-chains.ts). */
+export interface X509ChainCacheLike {
+  get(x5u: string, x5t: string, policy: FetchPolicy): Promise<Buffer>
+}
+
 export type SchemeTable = Readonly<Record<SchemeName, KeyResolver>>
 
 /**
@@ -37,6 +42,8 @@ export interface KeyServices {
   readonly importer: KeyImporterLike
   /** Verified JWTs, so a token is verified once, not once per request (src/tokens/cache.ts). */
   readonly tokens: VerifiedTokenCacheLike
+  /** `x509` chains fetched from `x5u`, kept a few minutes (src/keys/x509-chains.ts). */
+  readonly x509Chains?: X509ChainCacheLike
   /** Entries held by each cache, for `aauth_gateway_cache_entries` (read at scrape time). */
   cacheSizes?(): Readonly<Record<string, number>>
 }

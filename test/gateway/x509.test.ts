@@ -45,6 +45,16 @@ describe('x509 end to end (Signature-Key -09 §3.10)', () => {
     }
   })
 
+  test('a chain is fetched once for many requests (cached by x5t and x5u), and still checked on each', async () => {
+    const fetches = (): number => pem.served.filter((name) => name === 'p256-chain.pem').length
+    const before = fetches()
+    const answers = await Promise.all([call(p256, 'p256-chain.pem'), call(p256, 'p256-chain.pem'), call(p256, 'p256-chain.pem')])
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200])
+    assert.ok(fetches() - before <= 1, `fetched ${fetches() - before} times`)
+    // A cached chain vouches only for its own key: a request another key signed does not verify.
+    await refused(call(ed, 'p256-chain.pem'), 'invalid_signature')
+  })
+
   test('refusals: untrusted chain, x5t of another certificate, missing intermediate, serverAuth only, key mismatch, malformed', async () => {
     await refused(call(x509SigningKey('untrusted'), 'untrusted-chain.pem'), 'invalid_key')
     await refused(call(ed, 'ed25519-chain.pem', 'p256.pem'), 'invalid_key')

@@ -61,13 +61,17 @@ export function x509SigningKey(name: string): SigningKey {
 export interface PemServer {
   /** `http://127.0.0.1:port`, to list in `trust.insecure_issuers`. */
   origin: string
+  /** The file names asked for, in order: one per fetch of a chain. */
+  readonly served: string[]
   close(): Promise<void>
 }
 
 /** Serves the fixture files on loopback at `/<name>`, as `x5u` points at them. */
 export async function startPemServer(): Promise<PemServer> {
+  const served: string[] = []
   const server = createServer((req, res) => {
     const name = (req.url ?? '/').slice(1)
+    served.push(name)
     if (!/^[a-z0-9-]+\.pem$/.test(name) || !existsSync(join(X509_FIXTURES, name))) return void res.writeHead(404).end()
     res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' }).end(x509Fixture(name))
   })
@@ -75,6 +79,7 @@ export async function startPemServer(): Promise<PemServer> {
   const { port } = server.address() as AddressInfo
   return {
     origin: `http://127.0.0.1:${port}`,
+    served,
     close: () => new Promise<void>((r) => {
       server.close(() => r())
       server.closeAllConnections()

@@ -25,8 +25,9 @@ const ANY_USAGE = '2.5.29.37.0'
  *
  * Codes (§5.4.7: "could not be parsed, is expired, or does not meet the server's trust
  * requirements"): all of that is `invalid_key`, but an algorithm outside
- * `signatures.algorithms` is `unsupported_algorithm`. Not done: revocation (no CRL or OCSP is
- * fetched) and caching by `x5t` (each request fetches the chain); docs/protocol.md says so.
+ * `signatures.algorithms` is `unsupported_algorithm`. The chain's bytes are cached by `x5t` and
+ * `x5u` for five minutes (src/keys/x509-chains.ts); it is validated on every request. Not done:
+ * revocation (no CRL or OCSP is fetched); docs/protocol.md says so.
  * The identity is the end-entity's subject: level `identified`, `aauth.agent` = the subject DN.
  */
 export const resolveX509: KeyResolver = async (member, ctx) => {
@@ -34,7 +35,7 @@ export const resolveX509: KeyResolver = async (member, ctx) => {
   const x5t = thumbprintParam(requiredParam(member, 'x5t'))
   const anchors = ctx.config.x509Anchors
   if (anchors.length === 0) throw invalidKey('x509 is not usable: no trust.x509_anchors are configured')
-  const chain = await fetchChain(x5u, ctx)
+  const chain = await fetchChain(x5u, x5t.toString('base64url'), ctx)
   const leaf = chain[0]!
   const digest = createHash('sha256').update(leaf.raw).digest()
   if (!timingSafeEqual(digest, x5t)) throw invalidKey('x5t is not the SHA-256 of the end-entity certificate')
@@ -56,11 +57,13 @@ function thumbprintParam(value: string): Buffer {
   return bytes
 }
 
-async function fetchChain(x5u: string, ctx: ResolveContext): Promise<X509Certificate[]> {
+/** The chain at `x5u`, from the key services' chain cache (keyed with `x5t`) when there is one. */
+async function fetchChain(x5u: string, x5tKey: string, ctx: ResolveContext): Promise<X509Certificate[]> {
   let bytes: Buffer | undefined
   try {
-    const response = await guardedFetch(x5u, { trusted: true, policy: fetchPolicyFor(ctx.config), raw: true })
-    bytes = response.bytes
+    const policy = fetchPolicyFor(ctx.config)
+    const cache = ctx.services.x509Chains
+    bytes = cache ? await cache.get(x5u, x5tKey, policy) : (await guardedFetch(x5u, { trusted: true, policy, raw: true })).bytes
   } catch (err) {
     if (err instanceof FetchError) throw invalidKey(`the x5u chain could not be fetched (${err.failure})`).withInternal(err.message)
     throw err
