@@ -6,7 +6,7 @@ import { jwtMember, keyFromJwk, newKey, type DevKey } from '../devkit/keys.js'
 import { signRequest } from '../devkit/sign.js'
 import { UsageError } from './command.js'
 import { explainChallenge } from './explain.js'
-import { RequestFailed } from './request-failed.js'
+import { postForToken, RequestFailed } from './request-failed.js'
 import { stepUp, type Answer } from './step-up.js'
 
 export interface RequestOptions {
@@ -134,28 +134,10 @@ async function checkBound(token: string, key: DevKey, keyFile: string | undefine
 }
 
 /** `POST {agentServer}/delegate/token` with `{"sub", "cnf_jwk"}` (the delegation flow of AAuth -11 §5.1). */
-async function agentToken(agentServer: string, sub: string, key: DevKey): Promise<string> {
+function agentToken(agentServer: string, sub: string, key: DevKey): Promise<string> {
   const url = `${agentServer.replace(/\/+$/, '')}/delegate/token`
-  let res: Response
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sub, cnf_jwk: key.publicJwk }),
-    })
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-    throw new RequestFailed(`no agent token: ${url} did not answer (${cause}); is \`aauth-gateway agent-server\` running?`)
-  }
-  const text = await res.text()
-  let token: unknown
-  try {
-    token = (JSON.parse(text) as { agent_token?: unknown }).agent_token
-  } catch {
-    token = undefined
-  }
-  if (!res.ok || typeof token !== 'string') throw new RequestFailed(`no agent token: ${url} answered ${res.status}: ${text.slice(0, 200)}`)
-  return token
+  const init = { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, cnf_jwk: key.publicJwk }) }
+  return postForToken(url, init, 'agent_token', { what: 'agent token', hint: '; is `aauth-gateway agent-server` running?' })
 }
 
 /** `-H "Name: value"` lines, names lower-cased (the signer's view), in order. */

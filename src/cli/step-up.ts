@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose'
 import { parseDictionary } from 'structured-headers'
 import { jwtMember, type DevKey } from '../devkit/keys.js'
 import { signRequest } from '../devkit/sign.js'
-import { RequestFailed } from './request-failed.js'
+import { causeOf, jsonObject, postForToken, RequestFailed } from './request-failed.js'
 
 /** An HTTP answer as `request` prints it. */
 export interface Answer {
@@ -114,16 +114,7 @@ async function tokenFrom(endpoint: string, json: Record<string, string>, member:
     signatureKey: jwtMember(ctx.agentToken),
     components: ['@method', '@authority', '@path', 'signature-key', 'content-type', 'content-digest'],
   })
-  let res: Response
-  try {
-    res = await fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body })
-  } catch (err) {
-    throw new RequestFailed(`no ${member}: ${endpoint} did not answer (${causeOf(err)})`)
-  }
-  const text = await res.text()
-  const token = parse(text)[member]
-  if (!res.ok || typeof token !== 'string') throw new RequestFailed(`no ${member}: ${endpoint} answered ${res.status}: ${text.slice(0, 300)}`)
-  return token
+  return postForToken(endpoint, { headers: { ...headers, ...signed }, body }, member)
 }
 
 async function getJson(url: string, hint: string): Promise<Record<string, unknown>> {
@@ -135,18 +126,5 @@ async function getJson(url: string, hint: string): Promise<Record<string, unknow
   }
   const text = await res.text()
   if (!res.ok) throw new RequestFailed(`${url} answered ${res.status}; ${hint}`)
-  return parse(text)
-}
-
-function parse(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
-  } catch {
-    return {}
-  }
-}
-
-function causeOf(err: unknown): string {
-  return (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+  return jsonObject(text)
 }
