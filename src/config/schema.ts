@@ -271,5 +271,3 @@ export type TrustConfig = GatewayConfig['trust']
 export type SignaturesConfig = GatewayConfig['signatures']
 export type LimitsConfig = GatewayConfig['limits']
 export type StoreConfig = GatewayConfig['store']
-export type RateLimitConfig = NonNullable<RouteConfig['rate_limit']>
-export type LogConfig = GatewayConfig['log']
