@@ -19,7 +19,7 @@ import {
   verifyResourceToken,
 } from '../helpers/authorization.js'
 import { startBackend, type Backend } from '../../src/devkit/backend.js'
-import { AUTHORITY, send, startTestGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
+import { AUTHORITY, send, startTestGateway, startTestWorld, type Answer, type TestGateway, type TestWorld } from '../helpers/gateway.js'
 import { newKey, type DevKey } from '../../src/devkit/keys.js'
 
 const RESOURCE = 'https://api.test'
@@ -258,23 +258,21 @@ describe('deferred delivery of requirement=auth-token (-11 §6.5.1)', () => {
   let gw: TestGateway
   const key = newKey('Ed25519')
 
+  let world: TestWorld
+
   before(async () => {
-    ps = await startAgentServer()
-    backend = await startBackend()
-    gw = await startTestGateway(
-      {
+    world = await startTestWorld(
+      ({ issuers: [issuer], backend }) => ({
         resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: SCOPES },
-        trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
+        trust: { person_servers: [issuer!.origin], insecure_issuers: [issuer!.origin] },
         routes: [{ name: 'held', match: { path_prefix: '/held' }, upstream: backend.url, access: 'auth-token', scopes: ['data.read'], deferred: true }],
-      },
-      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+      }),
+      { files: { [RESOURCE_KEY_FILE]: resourceKeyFile() } },
     )
+    ;({ backend, gw } = world)
+    ps = world.issuers[0]!
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await ps.close()
-  })
+  after(() => world.close())
 
   /** A signed GET of `target` with `key` presenting `token`. */
   const poll = (target: string, signer: DevKey, token: string, created?: number): Promise<Answer> =>

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { signRequest } from '../../../src/devkit/sign.js'
-import { startAgentServer, type AgentServer } from '../../../src/devkit/agent-server.js'
+import type { AgentServer } from '../../../src/devkit/agent-server.js'
 import { callWithToken, mintAuthToken, RESOURCE_KEY_FILE, resourceKeyFile } from '../../helpers/authorization.js'
 import { startBackend, type Backend } from '../../../src/devkit/backend.js'
-import { AUTHORITY, startTestGateway, type TestGateway } from '../../helpers/gateway.js'
+import { AUTHORITY, startTestGateway, startTestWorld, type TestGateway, type TestWorld } from '../../helpers/gateway.js'
 import { fieldLines, RawConnection, rawMessage, rawRequest, type RawResponse } from '../../helpers/raw-http.js'
 import { newKey } from '../../../src/devkit/keys.js'
 
@@ -197,23 +197,21 @@ describe('identity headers carry claim values a backend decodes back exactly', (
   let gw: TestGateway
   const key = newKey('Ed25519')
 
+  let world: TestWorld
+
   before(async () => {
-    ps = await startAgentServer()
-    backend = await startBackend()
-    gw = await startTestGateway(
-      {
+    world = await startTestWorld(
+      ({ issuers: [issuer], backend }) => ({
         resource: { issuer: RESOURCE, authority: AUTHORITY, signing_key: RESOURCE_KEY_FILE, scopes: { 'data.read': 'Read data' } },
-        trust: { person_servers: [ps.origin], insecure_issuers: [ps.origin] },
+        trust: { person_servers: [issuer!.origin], insecure_issuers: [issuer!.origin] },
         routes: [{ name: 'data', match: { path_prefix: '/data' }, upstream: backend.url, access: 'authorized', scopes: ['data.read'] }],
-      },
-      { [RESOURCE_KEY_FILE]: resourceKeyFile() },
+      }),
+      { files: { [RESOURCE_KEY_FILE]: resourceKeyFile() } },
     )
+    ;({ backend, gw } = world)
+    ps = world.issuers[0]!
   })
-  after(async () => {
-    await gw.close()
-    await backend.close()
-    await ps.close()
-  })
+  after(() => world.close())
 
   test('X-AAuth-User and X-AAuth-User-Issuer round-trip through decodeURIComponent for awkward subjects', async () => {
     for (const sub of ['person-1', '  padded person  ', 'a%20b', '100%', 'doe, jane', 'josé', 'tab\there', 'x\r\ny']) {
